@@ -1,0 +1,26 @@
+package dev.l2c.error;
+
+import java.nio.file.Path;
+
+/**
+ * A problem the user can act on: a bad file, an unsupported model, a schedule that does not fit, an
+ * output that cannot be written. The message is one line that names the file and the problem; the
+ * CLI prints it and exits with {@link #exitCode()}. Broken internal invariants are not
+ * L2cExceptions: they are IllegalStateExceptions and show a stack trace.
+ */
+public abstract class L2cException extends Exception {
+    private final transient Path file;
+
+    protected L2cException(Path file, String message, Throwable cause) {
+        super(file == null ? message : file + ": " + message, cause);
+        this.file = file;
+    }
+
+    /** The file the problem is about, or null. */
+    public Path file() {
+        return file;
+    }
+
+    /** Process exit status for this kind of problem (never 0 or 1; 1 is an internal error). */
+    public abstract int exitCode();
+}
