@@ -1,0 +1,35 @@
+package dev.l2c.analysis;
+
+import java.util.List;
+
+/**
+ * The cacheable layers of a model in L2C order, and how they were found. Immutable.
+ *
+ * @param layers     one entry per layer, {@code layers.get(i).index() == i}
+ * @param source     "structure" when found by {@link LayerDetector}, or the layer-map file it came from
+ * @param streamStart value name of the residual stream entering the first block (informative)
+ * @param macsPerSampleFull multiply-accumulates of one full model evaluation, per sample
+ */
+public record LayerMap(List<CacheableLayer> layers, String source, String streamStart, long macsPerSampleFull) {
+
+    public LayerMap {
+        layers = List.copyOf(layers);
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i).index() != i) {
+                throw new IllegalArgumentException("layer " + i + " is numbered " + layers.get(i).index());
+            }
+        }
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    public CacheableLayer layer(int index) {
+        return layers.get(index);
+    }
+
+    public int blocks() {
+        return layers.isEmpty() ? 0 : layers.get(layers.size() - 1).block() + 1;
+    }
+}
