@@ -62,6 +62,43 @@ public final class LayerDetector {
         return new LayerDetector(graph, shapes).detect();
     }
 
+    /** A layer named by a user's layer map: which block, which kind, which tensor to cache. */
+    public record NamedLayer(int block, BranchKind kind, String tensor) {
+    }
+
+    /**
+     * The layer map for layers a user named (the {@code --layer-map} override): checks each tensor
+     * exists and is computed by a node, and fills in shapes and costs.
+     *
+     * @throws NotRecognizedException naming the first tensor that does not fit
+     */
+    public static LayerMap fromNamedLayers(Graph graph, ValueShapes shapes, List<NamedLayer> named, String source)
+            throws NotRecognizedException {
+        LayerDetector d = new LayerDetector(graph, shapes);
+        List<CacheableLayer> layers = new ArrayList<>();
+        for (int i = 0; i < named.size(); i++) {
+            NamedLayer nl = named.get(i);
+            Value v = graph.value(nl.tensor());
+            if (v == null) {
+                throw new NotRecognizedException("layer " + i + ": the graph has no value named '" + nl.tensor() + "'");
+            }
+            if (v.producer() == null) {
+                throw new NotRecognizedException("layer " + i + ": '" + nl.tensor()
+                        + "' is a graph input or initializer, not a computed branch value");
+            }
+            TensorType type = shapes.typeOf(v);
+            if (type == null || type.shape() == null || type.shape().hasUnknown()) {
+                throw new NotRecognizedException("layer " + i + ": the shape of '" + nl.tensor() + "' could not be inferred");
+            }
+            long macs = 0;
+            for (Node n : d.exclusiveCone(v)) {
+                macs += MacCounter.macs(n, shapes, 1);
+            }
+            layers.add(new CacheableLayer(i, nl.block(), nl.kind(), nl.tensor(), type, null, null, macs));
+        }
+        return new LayerMap(layers, source, null, MacCounter.total(graph, shapes, 1));
+    }
+
     /** A residual Add found in the graph, before numbering. */
     private record Residual(Node add, Value stream, Value branch) {
     }

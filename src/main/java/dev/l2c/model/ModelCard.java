@@ -1,0 +1,211 @@
+package dev.l2c.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.MismatchException;
+import dev.l2c.ir.DataType;
+import dev.l2c.ir.Graph;
+import dev.l2c.ir.Value;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The diffusion conventions of an exported model that its graph cannot tell: which input is the
+ * noisy sample, the timestep (and its type), the class label; what the output predicts; the noise
+ * schedule it was trained with; the null label for classifier-free guidance; the image geometry and
+ * range; whether DDIM clips x0. Stored as JSON next to the model ({@code NAME.card.json}); see
+ * onnx-models/README.md for the format.
+ */
+public record ModelCard(
+        String name,
+        String family,
+        String sampleInput,
+        String timestepInput,
+        DataType timestepType,
+        String labelInput,
+        String output,
+        String prediction,
+        boolean learnedSigma,
+        String betaSchedule,
+        int trainSteps,
+        double betaStart,
+        double betaEnd,
+        int classes,
+        long nullLabel,
+        int channels,
+        int height,
+        int width,
+        float rangeMin,
+        float rangeMax,
+        boolean clipX0,
+        String defaultSampler,
+        float defaultCfg) {
+
+    public static final String FORMAT = "l2c-model-card";
+    public static final int VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The card file that belongs next to {@code model}: {@code dit_fmnist.onnx} → {@code dit_fmnist.card.json}. */
+    public static Path besideModel(Path model) {
+        String file = model.getFileName().toString();
+        String base = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
+        return model.resolveSibling(base + ".card.json");
+    }
+
+    public static ModelCard read(Path file) throws InvalidInputException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(file, "no such model card (pass --card FILE, see onnx-models/README.md)");
+        } catch (IOException e) {
+            throw new InvalidInputException(file, "not a JSON model card: " + firstLine(e.getMessage()));
+        }
+        try {
+            return fromJson(root);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file, e.getMessage());
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Parses a card; IllegalArgumentException with a one-line reason when a field is missing or wrong. */
+    public static ModelCard fromJson(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("a model card is a JSON object");
+        }
+        if (!FORMAT.equals(root.path("format").asText())) {
+            throw new IllegalArgumentException("\"format\" must be \"" + FORMAT + "\"");
+        }
+        if (root.path("version").asInt(-1) != VERSION) {
+            throw new IllegalArgumentException("unsupported card version " + root.path("version") + " (this l2c reads version " + VERSION + ")");
+        }
+        JsonNode in = require(root, "inputs");
+        JsonNode sched = require(root, "noise_schedule");
+        JsonNode img = require(root, "image");
+        JsonNode range = img.path("range");
+        DataType tType;
+        try {
+            tType = DataType.fromShortName(text(root, "timestep_type"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("timestep_type: " + e.getMessage());
+        }
+        if (tType != DataType.INT64 && tType != DataType.FLOAT && tType != DataType.INT32) {
+            throw new IllegalArgumentException("timestep_type must be int64, int32 or float32");
+        }
+        String prediction = text(root, "prediction");
+        if (!prediction.equals("epsilon")) {
+            throw new IllegalArgumentException("prediction \"" + prediction + "\" is not supported (only epsilon)");
+        }
+        String schedule = text(sched, "type");
+        if (!schedule.equals("linear") && !schedule.equals("scaled_linear")) {
+            throw new IllegalArgumentException("noise_schedule.type must be linear or scaled_linear");
+        }
+        if (!range.isArray() || range.size() != 2) {
+            throw new IllegalArgumentException("image.range must be [min, max]");
+        }
+        return new ModelCard(
+                root.path("name").asText(""),
+                root.path("family").asText(""),
+                text(in, "sample"), text(in, "timestep"), tType, text(in, "label"),
+                text(root, "output"), prediction, root.path("learned_sigma").asBoolean(false),
+                schedule, sched.path("steps").asInt(1000), number(sched, "beta_start"), number(sched, "beta_end"),
+                require(root, "classes").asInt(), require(root, "null_label").asLong(),
+                require(img, "channels").asInt(), require(img, "height").asInt(), require(img, "width").asInt(),
+                (float) range.get(0).asDouble(), (float) range.get(1).asDouble(),
+                root.path("clip_x0").asBoolean(true),
+                root.path("default_sampler").asText("ddim"),
+                (float) root.path("default_cfg").asDouble(1.0));
+    }
+
+    private static JsonNode require(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException("missing field \"" + field + "\"");
+        }
+        return v;
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = require(n, field);
+        if (!v.isTextual() || v.asText().isEmpty()) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be a non-empty string");
+        }
+        return v.asText();
+    }
+
+    private static double number(JsonNode n, String field) {
+        JsonNode v = require(n, field);
+        if (!v.isNumber()) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be a number");
+        }
+        return v.asDouble();
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("version", VERSION);
+        root.put("name", name);
+        root.put("family", family);
+        ObjectNode in = root.putObject("inputs");
+        in.put("sample", sampleInput);
+        in.put("timestep", timestepInput);
+        in.put("label", labelInput);
+        root.put("output", output);
+        root.put("timestep_type", timestepType.shortName);
+        root.put("prediction", prediction);
+        root.put("learned_sigma", learnedSigma);
+        ObjectNode s = root.putObject("noise_schedule");
+        s.put("type", betaSchedule);
+        s.put("steps", trainSteps);
+        s.put("beta_start", betaStart);
+        s.put("beta_end", betaEnd);
+        root.put("classes", classes);
+        root.put("null_label", nullLabel);
+        ObjectNode img = root.putObject("image");
+        img.put("channels", channels);
+        img.put("height", height);
+        img.put("width", width);
+        img.putArray("range").add(rangeMin).add(rangeMax);
+        root.put("clip_x0", clipX0);
+        root.put("default_sampler", defaultSampler);
+        root.put("default_cfg", defaultCfg);
+        return root;
+    }
+
+    public int sampleElements() {
+        return channels * height * width;
+    }
+
+    /** Checks that the graph has the inputs and output the card names, with compatible types. */
+    public void checkFits(Graph graph, Path modelFile, Path cardFile) throws MismatchException {
+        for (String input : new String[]{sampleInput, timestepInput, labelInput}) {
+            Value v = graph.value(input);
+            if (v == null || !graph.inputs().contains(v)) {
+                throw new MismatchException(cardFile, "names input '" + input + "', but " + modelFile.getFileName()
+                        + " has inputs " + graph.inputs().stream().map(Value::name).toList());
+            }
+        }
+        if (graph.outputs().stream().noneMatch(v -> v.name().equals(output))) {
+            throw new MismatchException(cardFile, "names output '" + output + "', but " + modelFile.getFileName()
+                    + " has outputs " + graph.outputs().stream().map(Value::name).toList());
+        }
+        Value t = graph.value(timestepInput);
+        if (t.type() != null && t.type().elementType() != timestepType) {
+            throw new MismatchException(cardFile, "says timestep_type " + timestepType.shortName + ", but input '"
+                    + timestepInput + "' of " + modelFile.getFileName() + " is " + t.type().elementType().shortName);
+        }
+    }
+}

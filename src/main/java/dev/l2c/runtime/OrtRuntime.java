@@ -1,0 +1,122 @@
+package dev.l2c.runtime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import dev.l2c.error.ProviderException;
+
+import java.nio.file.Path;
+
+/**
+ * The process-wide ONNX Runtime environment and how sessions are made. One global intra-op thread
+ * pool serves every session (sessions are created with per-session threads disabled), so a package
+ * with many step graphs does not multiply threads. The environment is created on first use with the
+ * first caller's thread count; ONNX Runtime allows only one per process.
+ */
+public final class OrtRuntime {
+
+    /** Where graphs run. */
+    public enum Provider { CPU, CUDA }
+
+    /**
+     * Whether ONNX Runtime may prepack constant weights (a per-session copy in a faster layout).
+     * OFF keeps the memory-mapped external data shared by all sessions: weights resident once.
+     */
+    public enum Prepack { ON, OFF, AUTO }
+
+    /**
+     * @param provider CPU or CUDA
+     * @param threads  intra-op threads; 0 = one per core
+     * @param prepack  weight prepacking policy (AUTO: on for a single graph, off when several share weights)
+     * @param deviceId CUDA device
+     */
+    public record Options(Provider provider, int threads, Prepack prepack, int deviceId) {
+        public static Options cpu() {
+            return new Options(Provider.CPU, 0, Prepack.AUTO, 0);
+        }
+    }
+
+    private static OrtEnvironment environment;
+    private static int environmentThreads;
+
+    private OrtRuntime() {
+    }
+
+    /** The shared environment, created with {@code threads} global intra-op threads on first call. */
+    public static synchronized OrtEnvironment environment(int threads) throws ProviderException {
+        if (environment == null) {
+            int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+            try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+                t.setGlobalIntraOpNumThreads(n);
+                t.setGlobalInterOpNumThreads(1);
+                environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "l2c", t);
+                environmentThreads = n;
+            } catch (OrtException | IllegalStateException e) {
+                // an environment made elsewhere in this JVM (tests): share it, with its own threads
+                environment = OrtEnvironment.getEnvironment();
+                environmentThreads = -1;
+            }
+        }
+        return environment;
+    }
+
+    /** Threads of the global pool, or -1 when the environment was created by someone else. */
+    public static synchronized int environmentThreads() {
+        return environmentThreads;
+    }
+
+    /**
+     * Session options for a graph that shares its weights with {@code graphsSharingWeights - 1}
+     * other sessions.
+     */
+    public static OrtSession.SessionOptions sessionOptions(Options options, int graphsSharingWeights)
+            throws ProviderException {
+        environment(options.threads());
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        try {
+            if (environmentThreads > 0) {
+                so.disablePerSessionThreads();
+            } else if (options.threads() > 0) {
+                so.setIntraOpNumThreads(options.threads());
+            }
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            boolean prepack = switch (options.prepack()) {
+                case ON -> true;
+                case OFF -> false;
+                case AUTO -> graphsSharingWeights <= 1;
+            };
+            if (!prepack) {
+                so.addConfigEntry("session.disable_prepacking", "1");
+            }
+            if (options.provider() == Provider.CUDA) {
+                addCuda(so, options.deviceId());
+            }
+            return so;
+        } catch (OrtException e) {
+            so.close();
+            throw new ProviderException(null, "cannot configure ONNX Runtime: " + e.getMessage());
+        }
+    }
+
+    private static void addCuda(OrtSession.SessionOptions so, int deviceId) throws ProviderException {
+        try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(deviceId)) {
+            so.addCUDA(cuda);
+        } catch (OrtException | UnsatisfiedLinkError | IllegalArgumentException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().split("\n")[0];
+            throw new ProviderException(null, "the CUDA provider is not available here (" + why + "); it needs the GPU "
+                    + "build (mvn -Pgpu package) and CUDA 12 + cuDNN 9 libraries on the library path; use --provider cpu");
+        }
+    }
+
+    /** Opens a session on a model file (external data resolves beside it). */
+    public static OrtSession open(Path model, OrtSession.SessionOptions so) throws ProviderException {
+        try {
+            return environment.createSession(model.toString(), so);
+        } catch (OrtException e) {
+            throw new ProviderException(model, "ONNX Runtime cannot load this graph: " + e.getMessage().split("\n")[0]);
+        }
+    }
+}

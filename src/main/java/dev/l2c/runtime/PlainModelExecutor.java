@@ -1,0 +1,98 @@
+package dev.l2c.runtime;
+
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.ProviderException;
+import dev.l2c.model.ModelCard;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The original, uncompiled model in one session: every evaluation computes every layer. This is
+ * "sampling a plain MODEL" and the baseline that compiled packages are measured against.
+ */
+public final class PlainModelExecutor implements ModelExecutor {
+    private final Path file;
+    private final ModelCard card;
+    private final OrtSession session;
+    private final OrtEnvironment env;
+    private final long outputChannels;
+    private final Map<Integer, TensorIo> ioByBatch = new HashMap<>();
+    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    private long runNanos;
+
+    public PlainModelExecutor(Path file, ModelCard card, OrtRuntime.Options options) throws ProviderException {
+        this.file = file;
+        this.card = card;
+        this.env = OrtRuntime.environment(options.threads());
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+            this.session = OrtRuntime.open(file, so);
+        }
+        this.outputChannels = outputChannels(session, card, file);
+    }
+
+    static long outputChannels(OrtSession session, ModelCard card, Path file) throws ProviderException {
+        try {
+            TensorInfo info = (TensorInfo) session.getOutputInfo().get(card.output()).getInfo();
+            long[] shape = info.getShape();
+            return shape.length == 4 && shape[1] > 0 ? shape[1] : card.channels() * (card.learnedSigma() ? 2L : 1L);
+        } catch (OrtException | RuntimeException e) {
+            throw new ProviderException(file, "cannot read the output '" + card.output() + "' of the model: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+        try {
+            TensorIo io = ioByBatch.get(batch);
+            if (io == null) {
+                io = new TensorIo(env, batch, new long[]{batch, card.channels(), card.height(), card.width()}, card.timestepType());
+                ioByBatch.put(batch, io);
+                outByBatch.put(batch, new PinnedOutput(env, new long[]{batch, outputChannels, card.height(), card.width()}));
+            }
+            PinnedOutput out = outByBatch.get(batch);
+            io.set(x, timestep, labels);
+            Map<String, OnnxTensorLike> inputs = Map.of(card.sampleInput(), io.sampleTensor,
+                    card.timestepInput(), io.timestepTensor, card.labelInput(), io.labelTensor);
+            long t0 = System.nanoTime();
+            session.run(inputs, Set.of(card.output()), Map.of(card.output(), out.tensor)).close();
+            runNanos += System.nanoTime() - t0;
+            return out.read();
+        } catch (OrtException e) {
+            throw new ProviderException(file, "ONNX Runtime failed at evaluation " + evaluation + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void reset() {
+        // nothing is carried between evaluations
+    }
+
+    @Override
+    public int evaluations() {
+        return -1;
+    }
+
+    @Override
+    public long runNanos() {
+        return runNanos;
+    }
+
+    @Override
+    public void close() {
+        ioByBatch.values().forEach(TensorIo::close);
+        outByBatch.values().forEach(PinnedOutput::close);
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the session failed", e);
+        }
+    }
+}

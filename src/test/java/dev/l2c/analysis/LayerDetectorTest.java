@@ -1,0 +1,122 @@
+package dev.l2c.analysis;
+
+import dev.l2c.ir.DataType;
+import dev.l2c.ir.Graph;
+import dev.l2c.ir.Model;
+import dev.l2c.ir.Node;
+import dev.l2c.ir.Value;
+import dev.l2c.ir.serde.OnnxReader;
+import dev.l2c.testing.GraphBuilder;
+import dev.l2c.testing.TinyModels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LayerDetectorTest {
+
+    static LayerMap detect(Model m) throws LayerDetector.NotRecognizedException {
+        return LayerDetector.detect(m.graph(), ShapeInference.infer(m.graph(), m.defaultOpset()));
+    }
+
+    @Test
+    void gatedBranchesAreCachedBeforeTheirConditioningGate() throws Exception {
+        LayerMap map = detect(TinyModels.gatedTransformer(2));
+        assertEquals(4, map.size());
+        assertEquals(List.of("attn_out_0", "mlp_out_0", "attn_out_1", "mlp_out_1"),
+                map.layers().stream().map(CacheableLayer::tensor).toList());
+        assertEquals(List.of(BranchKind.ATTENTION, BranchKind.MLP, BranchKind.ATTENTION, BranchKind.MLP),
+                map.layers().stream().map(CacheableLayer::kind).toList());
+        assertEquals(List.of(0, 0, 1, 1), map.layers().stream().map(CacheableLayer::block).toList());
+        map.layers().forEach(l -> assertNotNull(l.gate(), "layer " + l.index() + " has a gate"));
+        assertEquals("[batch, 4, 8]", map.layer(0).type().shape().toString());
+    }
+
+    @Test
+    void ungatedBranchesAreCachedAsAdded() throws Exception {
+        LayerMap map = detect(TinyModels.plainTransformer(3));
+        assertEquals(6, map.size());
+        assertEquals("attn_out_2", map.layer(4).tensor());
+        map.layers().forEach(l -> assertNull(l.gate()));
+    }
+
+    @Test
+    void costsCountTheBranchMatrixProducts() throws Exception {
+        LayerMap map = detect(TinyModels.plainTransformer(1));
+        int n = TinyModels.TOKENS;
+        int d = TinyModels.WIDTH;
+        // q, k, v, output projections (4·n·d·d) plus q·kᵀ and softmax·v (2·n·n·d)
+        assertEquals(4L * n * d * d + 2L * n * n * d, map.layer(0).macsPerSample());
+        // two projections d → 2d → d
+        assertEquals(2L * n * d * 2 * d, map.layer(1).macsPerSample());
+    }
+
+    @Test
+    void aGraphWithoutResidualStreamIsNotRecognisedAndSaysWhatItFound() throws Exception {
+        Model classifier = OnnxReader.read(Path.of("onnx-models/fmnist_classifier.onnx"));
+        LayerDetector.NotRecognizedException e = assertThrows(LayerDetector.NotRecognizedException.class,
+                () -> detect(classifier));
+        assertTrue(e.getMessage().contains("no residual token stream"), e.getMessage());
+    }
+
+    @Test
+    void unpairedBranchesAreReportedWithTheirKinds() {
+        GraphBuilder b = new GraphBuilder("mlps", 3);
+        Value x = b.input("x", DataType.FLOAT, "batch", 4, 8);
+        x = b.op("Add", x, b.mlp(x, 8));
+        x = b.op("Add", x, b.mlp(x, 8));
+        b.output(x);
+        LayerDetector.NotRecognizedException e = assertThrows(LayerDetector.NotRecognizedException.class,
+                () -> detect(b.model()));
+        assertTrue(e.getMessage().contains("[mlp, mlp]"), e.getMessage());
+    }
+
+    @Test
+    void theEmbeddedDitIsFoundFromStructureAlone() throws Exception {
+        Model m = OnnxReader.read(Path.of("onnx-models/dit_fmnist.onnx"));
+        LayerMap byName = detect(m);
+        assertEquals(24, byName.size());
+        assertEquals("/blocks.3/mlp/fc2/Add_output_0", byName.layer(7).tensor());
+        assertEquals(BranchKind.ATTENTION, byName.layer(22).kind());
+        assertEquals("[batch, 196, 128]", byName.layer(0).type().shape().toString());
+
+        // An exporter that names everything node_N / value_N must give the same layers.
+        List<String> order = byName.layers().stream().map(CacheableLayer::tensor).toList();
+        Graph g = m.graph();
+        List<String> renamedTensors = new ArrayList<>(order);
+        int i = 0;
+        for (Node n : g.nodes()) {
+            n.setName("node_" + (i++));
+            for (Value out : n.outputs()) {
+                if (out != null && !out.isGraphOutput()) {
+                    String newName = "value_" + i + "_" + out.producerOutputIndex();
+                    int idx = renamedTensors.indexOf(out.name());
+                    if (idx >= 0) {
+                        renamedTensors.set(idx, newName);
+                    }
+                    g.renameValue(out, newName);
+                }
+            }
+        }
+        LayerMap byStructure = detect(m);
+        assertEquals(renamedTensors, byStructure.layers().stream().map(CacheableLayer::tensor).toList());
+        assertEquals(byName.macsPerSampleFull(), byStructure.macsPerSampleFull());
+    }
+
+    @Test
+    void theEmbeddedUvitHas26LayersInForwardOrder() throws Exception {
+        LayerMap map = detect(OnnxReader.read(Path.of("onnx-models/uvit_fmnist.onnx")));
+        assertEquals(26, map.size());
+        assertEquals("/in_blocks.0/attn/proj/Add_output_0", map.layer(0).tensor());
+        assertEquals("/mid_block/mlp/fc2/Add_output_0", map.layer(13).tensor());
+        assertEquals("/out_blocks.5/mlp/fc2/Add_output_0", map.layer(25).tensor());
+        assertEquals("[batch, 198, 128]", map.layer(0).type().shape().toString());
+    }
+}

@@ -1,0 +1,171 @@
+package dev.l2c.ir.serde;
+
+import com.google.protobuf.UnknownFieldSet;
+import dev.l2c.emit.WeightsFileWriter;
+import dev.l2c.error.InvalidInputException;
+import dev.l2c.ir.Attribute;
+import dev.l2c.ir.Graph;
+import dev.l2c.ir.Model;
+import dev.l2c.ir.Node;
+import dev.l2c.ir.Value;
+import dev.l2c.onnx.proto.Onnx;
+import dev.l2c.testing.OrtTesting;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** proto → IR → proto must lose nothing: same graph, same numbers under ONNX Runtime, unknown fields kept. */
+class RoundTripTest {
+    static final Path MODELS = Path.of("onnx-models");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dit_fmnist.onnx", "uvit_fmnist.onnx", "fmnist_classifier.onnx"})
+    void embeddedModelsRoundTripToTheSameGraphAndTheSameOutputs(String name, @TempDir Path tmp) throws Exception {
+        Path source = MODELS.resolve(name);
+        Model first = OnnxReader.read(source);
+        Path copy = OrtTesting.write(first, tmp.resolve(name));
+        Model second = OnnxReader.read(copy);
+        assertSameGraph(first.graph(), second.graph());
+
+        Map<String, Object> inputs = inputsFor(name);
+        Map<String, float[]> before = OrtTesting.run(source, inputs);
+        Map<String, float[]> after = OrtTesting.run(copy, inputs);
+        assertEquals(before.keySet(), after.keySet());
+        for (String out : before.keySet()) {
+            assertArrayEquals(before.get(out), after.get(out), out + " must be bit-identical");
+        }
+    }
+
+    @Test
+    void externalDataRoundTripGivesTheSameOutputs(@TempDir Path tmp) throws Exception {
+        Model m = OnnxReader.read(MODELS.resolve("dit_fmnist.onnx"));
+        Path file = tmp.resolve("dit.onnx");
+        try (WeightsFileWriter w = new WeightsFileWriter(tmp.resolve("weights.bin"));
+             OutputStream out = Files.newOutputStream(file)) {
+            OnnxWriter.write(m, w, out);
+        }
+        assertTrue(Files.size(file) < 1_000_000, "weights must live outside the graph file");
+        Model back = OnnxReader.read(file);
+        assertSameGraph(m.graph(), back.graph());
+        Map<String, Object> inputs = inputsFor("dit_fmnist.onnx");
+        assertArrayEquals(OrtTesting.run(MODELS.resolve("dit_fmnist.onnx"), inputs).get("out"),
+                OrtTesting.run(file, inputs).get("out"));
+    }
+
+    @Test
+    void unknownFieldsSurviveARoundTrip(@TempDir Path tmp) throws Exception {
+        Onnx.ModelProto proto = OnnxReader.readProto(MODELS.resolve("fmnist_classifier.onnx"));
+        UnknownFieldSet extra = UnknownFieldSet.newBuilder()
+                .addField(999, UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build();
+        Onnx.GraphProto.Builder g = proto.getGraph().toBuilder();
+        g.setNode(0, g.getNode(0).toBuilder().setUnknownFields(extra));
+        Onnx.ModelProto withExtra = proto.toBuilder().setGraph(g).setUnknownFields(extra).build();
+        Path in = tmp.resolve("extra.onnx");
+        Files.write(in, withExtra.toByteArray());
+
+        Path out = OrtTesting.write(OnnxReader.read(in), tmp.resolve("back.onnx"));
+        Onnx.ModelProto back = Onnx.ModelProto.parseFrom(Files.readAllBytes(out));
+        assertEquals(List.of(42L), back.getUnknownFields().getField(999).getVarintList());
+        assertEquals(List.of(42L), back.getGraph().getNode(0).getUnknownFields().getField(999).getVarintList());
+    }
+
+    @Test
+    void aTruncatedFileIsRefusedWithItsName(@TempDir Path tmp) throws Exception {
+        byte[] bytes = Files.readAllBytes(MODELS.resolve("fmnist_classifier.onnx"));
+        Path cut = tmp.resolve("cut.onnx");
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(cut));
+        assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("not an ONNX model"), e.getMessage());
+    }
+
+    @Test
+    void aTextFileIsNotAModel(@TempDir Path tmp) throws Exception {
+        Path txt = tmp.resolve("notes.onnx");
+        Files.writeString(txt, "this is not a model\n");
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(txt));
+        assertTrue(e.getMessage().contains("not an ONNX model"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void missingExternalDataIsNamed(@TempDir Path tmp) throws Exception {
+        Model m = OnnxReader.read(MODELS.resolve("fmnist_classifier.onnx"));
+        Path file = tmp.resolve("c.onnx");
+        try (WeightsFileWriter w = new WeightsFileWriter(tmp.resolve("weights.bin"));
+             OutputStream out = Files.newOutputStream(file)) {
+            OnnxWriter.write(m, w, out);
+        }
+        Files.delete(tmp.resolve("weights.bin"));
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(file));
+        assertTrue(e.getMessage().contains("weights.bin") && e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void externalDataEscapingTheModelFolderIsRefused(@TempDir Path tmp) throws Exception {
+        Onnx.ModelProto proto = OnnxReader.readProto(MODELS.resolve("fmnist_classifier.onnx"));
+        Onnx.GraphProto.Builder g = proto.getGraph().toBuilder();
+        Onnx.TensorProto t = g.getInitializer(0);
+        g.setInitializer(0, t.toBuilder().clearRawData().setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("../secret.bin")));
+        Path file = tmp.resolve("evil.onnx");
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(file));
+        assertTrue(e.getMessage().contains("leaves the model's folder"), e.getMessage());
+    }
+
+    static Map<String, Object> inputsFor(String name) {
+        if (name.startsWith("fmnist_classifier")) {
+            return Map.of("image", OrtTesting.randomFloats(3, 2, 1, 28, 28));
+        }
+        Object t = name.startsWith("uvit")
+                ? new OrtTesting.Floats(new float[]{500f, 20f}, 2)
+                : new OrtTesting.Longs(new long[]{500, 20}, 2);
+        return Map.of("x", OrtTesting.randomFloats(5, 2, 1, 28, 28), "t", t,
+                "y", new OrtTesting.Longs(new long[]{3, 10}, 2));
+    }
+
+    static void assertSameGraph(Graph a, Graph b) {
+        List<Node> na = a.topologicalOrder();
+        List<Node> nb = b.topologicalOrder();
+        assertEquals(na.size(), nb.size(), "node count");
+        for (int i = 0; i < na.size(); i++) {
+            Node x = na.get(i);
+            Node y = nb.get(i);
+            assertEquals(x.opType(), y.opType());
+            assertEquals(x.name(), y.name());
+            assertEquals(names(x.inputs()), names(y.inputs()), "inputs of " + x);
+            assertEquals(names(x.outputs()), names(y.outputs()), "outputs of " + x);
+            assertEquals(x.attributes().keySet(), y.attributes().keySet());
+            for (Attribute at : x.attributes().values()) {
+                assertEquals(at.toString(), y.attribute(at.name()).toString());
+            }
+        }
+        assertEquals(names(a.inputs()), names(b.inputs()));
+        assertEquals(names(a.outputs()), names(b.outputs()));
+        assertEquals(names(a.initializers()), names(b.initializers()));
+        for (Value init : a.initializers()) {
+            assertEquals(init.initializer().data().bytes(), b.value(init.name()).initializer().data().bytes(),
+                    "bytes of " + init.name());
+        }
+    }
+
+    static List<String> names(List<Value> values) {
+        return values.stream().map(v -> v == null ? "" : v.name()).toList();
+    }
+}
