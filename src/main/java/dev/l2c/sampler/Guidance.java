@@ -52,4 +52,24 @@ public final class Guidance {
         }
         return eps;
     }
+
+    /**
+     * ε of an unguided run (the model ran on {@code [x]} alone): the first {@code sampleElements}
+     * values of each output row, as in {@link #combine}.
+     */
+    public static float[] conditionalOnly(float[] out, int batch, int sampleElements) {
+        if (batch < 1 || out.length % batch != 0 || (out.length / batch) % sampleElements != 0) {
+            throw new IllegalArgumentException("model output of " + out.length + " values does not hold " + batch
+                    + " rows of a multiple of " + sampleElements);
+        }
+        int row = out.length / batch;
+        if (row == sampleElements) {
+            return out;
+        }
+        float[] eps = new float[batch * sampleElements];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(out, b * row, eps, b * sampleElements, sampleElements);
+        }
+        return eps;
+    }
 }
