@@ -1,0 +1,286 @@
+package dev.l2c.io;
+
+import dev.l2c.error.L2cException;
+import dev.l2c.error.OutputException;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes files and folders so that a reader (or a user looking at the folder) sees either the old
+ * content or the complete new content, never a half-written file: everything is written under a
+ * temporary name beside the target, flushed to disk, and then renamed over the target. A crash or an
+ * exception leaves the target untouched; on an exception the temporary file or folder is deleted too.
+ *
+ * <p>Temporary names start with the target's name, so a leftover from a killed process is easy to
+ * recognise: {@code .NAME.<random>.tmp} for files, {@code NAME.tmp-<random>} for folders.
+ */
+public final class AtomicOutput {
+    private static final int BUFFER_BYTES = 1 << 16;
+
+    private AtomicOutput() {
+    }
+
+    /** What fills a file or a folder. It may throw our user errors as well as I/O errors. */
+    @FunctionalInterface
+    public interface IoConsumer<T> {
+        void accept(T t) throws IOException, L2cException;
+    }
+
+    /**
+     * Writes {@code target} through {@code writer}: into a temp file beside it, fsync, then an atomic
+     * rename over {@code target} (replacing an existing file). The stream handed to the writer is
+     * buffered; closing it is allowed and harmless. On any failure the temp file is deleted and
+     * nothing at {@code target} changes.
+     *
+     * <p>A user error other than an OutputException thrown by the writer is reported as an
+     * OutputException about {@code target} with the original as its cause, since this method can only
+     * declare one kind.
+     */
+    public static void writeFile(Path target, IoConsumer<OutputStream> writer) throws OutputException {
+        Path parent = checkParentWritable(target);
+        if (Files.isDirectory(target)) {
+            throw new OutputException(target, "cannot write: it is a folder; choose a file name");
+        }
+        Path temp;
+        try {
+            temp = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
+        } catch (IOException e) {
+            throw new OutputException(target, "cannot write: cannot create a temporary file in " + parent
+                    + ": " + describe(e), e);
+        }
+        boolean moved = false;
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                OutputStream out = new BufferedOutputStream(
+                        new UnclosableStream(Channels.newOutputStream(channel)), BUFFER_BYTES);
+                writer.accept(out);
+                out.flush();
+                channel.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            moved = true;
+        } catch (IOException e) {
+            throw new OutputException(target, "cannot write: " + describe(e), e);
+        } catch (OutputException e) {
+            throw e;
+        } catch (L2cException e) {
+            throw new OutputException(target, "cannot write: " + e.getMessage(), e);
+        } finally {
+            if (!moved) {
+                deleteQuietly(temp);
+            }
+        }
+        syncFolder(parent);
+    }
+
+    /**
+     * Creates the folder {@code target}: a temp folder {@code target.tmp-<random>} beside it is filled by
+     * {@code filler} and then renamed to {@code target}. If {@code target} exists this refuses with an
+     * OutputException unless {@code replace} is true; then the old folder is renamed away, the new one
+     * renamed in, and the old one deleted. Between those two renames {@code target} is briefly absent,
+     * but it is never visible half-filled. On failure the temp folder is deleted and the old
+     * {@code target}, if any, is left in place. Exceptions from {@code filler} are rethrown as they are
+     * (I/O errors as OutputException about {@code target}).
+     */
+    public static void writeFolder(Path target, boolean replace, IoConsumer<Path> filler)
+            throws OutputException, L2cException {
+        Path parent = checkParentWritable(target);
+        boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        if (exists && !replace) {
+            throw new OutputException(target, "cannot write: it already exists; remove it, choose another "
+                    + "output folder, or ask for it to be replaced");
+        }
+        if (exists && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new OutputException(target, "cannot write: it exists and is not a folder; remove it first");
+        }
+        Path temp = createUniqueFolder(target, "tmp");
+        boolean filled = false;
+        try {
+            filler.accept(temp);
+            filled = true;
+        } catch (IOException e) {
+            throw new OutputException(target, "cannot write: " + describe(e), e);
+        } finally {
+            if (!filled) {
+                deleteTreeQuietly(temp);
+            }
+        }
+        syncFolder(temp);
+        if (!exists) {
+            moveInto(temp, target);
+        } else {
+            swapIn(temp, target);
+        }
+        syncFolder(parent);
+    }
+
+    private static void moveInto(Path temp, Path target) throws OutputException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteTreeQuietly(temp);
+            throw new OutputException(target, "cannot write: renaming the finished folder " + temp.getFileName()
+                    + " into place failed: " + describe(e), e);
+        }
+    }
+
+    private static void swapIn(Path temp, Path target) throws OutputException {
+        Path old = uniqueSibling(target, "old");
+        try {
+            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteTreeQuietly(temp);
+            throw new OutputException(target, "cannot replace it: renaming the existing folder away failed: "
+                    + describe(e), e);
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            String restore = "";
+            try {
+                Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException again) {
+                restore = "; the previous content is now at " + old + ", rename it back by hand";
+                e.addSuppressed(again);
+            }
+            deleteTreeQuietly(temp);
+            throw new OutputException(target, "cannot replace it: renaming the new folder in failed: "
+                    + describe(e) + restore, e);
+        }
+        // The new content is in place; a leftover old copy is untidy but not an error worth failing for.
+        deleteTreeQuietly(old);
+    }
+
+    /**
+     * Checks that {@code target}'s folder exists, is a folder, and is writable, and returns it; the
+     * messages say which of those failed, which a later IOException from deep inside the write would not.
+     */
+    static Path checkParentWritable(Path target) throws OutputException {
+        Path absolute = target.toAbsolutePath();
+        Path parent = absolute.getParent();
+        if (parent == null || absolute.getFileName() == null) {
+            throw new OutputException(target, "cannot write: not a file or folder name");
+        }
+        if (!Files.exists(parent)) {
+            throw new OutputException(target, "cannot write: folder " + parent + " does not exist; create it first");
+        }
+        if (!Files.isDirectory(parent)) {
+            throw new OutputException(target, "cannot write: " + parent + " is not a folder");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new OutputException(target, "cannot write: folder " + parent
+                    + " is not writable; check its permissions or choose another location");
+        }
+        return parent;
+    }
+
+    private static Path createUniqueFolder(Path target, String tag) throws OutputException {
+        for (int attempt = 0; ; attempt++) {
+            Path candidate = uniqueSibling(target, tag);
+            try {
+                return Files.createDirectory(candidate);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 10) {
+                    throw new OutputException(target, "cannot write: cannot find a free temporary folder name beside it", e);
+                }
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot write: cannot create the temporary folder " + candidate
+                        + ": " + describe(e), e);
+            }
+        }
+    }
+
+    private static Path uniqueSibling(Path target, String tag) {
+        Path absolute = target.toAbsolutePath();
+        String random = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        return absolute.resolveSibling(absolute.getFileName() + "." + tag + "-" + random);
+    }
+
+    /** A short reason for an I/O error: the JDK's messages for these are often only the path. */
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException n) {
+            return "no such file or folder: " + n.getFile();
+        }
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof FileAlreadyExistsException f) {
+            return "already exists: " + f.getFile();
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    /** Makes a rename durable. Some platforms cannot open a folder for syncing; that is not an error. */
+    private static void syncFolder(Path folder) {
+        try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | RuntimeException e) {
+            // best effort only
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // best effort: the temp name makes a leftover recognisable
+        }
+    }
+
+    /** Deletes a folder tree without following symbolic links out of it. */
+    private static void deleteTreeQuietly(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            // best effort: the temp name makes a leftover recognisable
+        }
+    }
+
+    /** Lets a writer close "its" stream without closing the channel we still need to fsync. */
+    private static final class UnclosableStream extends FilterOutputStream {
+        UnclosableStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+}

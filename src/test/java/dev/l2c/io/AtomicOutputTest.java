@@ -1,0 +1,170 @@
+package dev.l2c.io;
+
+import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.OutputException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static dev.l2c.io.UserErrors.assertNamesFile;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class AtomicOutputTest {
+    @TempDir
+    Path dir;
+
+    /** Every name in {@code folder}, sorted: leftovers of a failed write show up here. */
+    private static List<String> listing(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void writesAndReplacesAFileLeavingNothingElse() throws Exception {
+        Path target = dir.resolve("out.txt");
+        AtomicOutput.writeFile(target, out -> out.write("first".getBytes(StandardCharsets.UTF_8)));
+        AtomicOutput.writeFile(target, out -> {
+            out.write("second".getBytes(StandardCharsets.UTF_8));
+            out.close(); // a writer closing its stream must not break the fsync and rename
+        });
+        assertEquals("second", Files.readString(target));
+        assertEquals(List.of("out.txt"), listing(dir));
+    }
+
+    @Test
+    void failingWriterLeavesNothingBehindAndKeepsTheOldFile() throws Exception {
+        Path target = dir.resolve("out.txt");
+        Files.writeString(target, "old");
+        OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFile(target, out -> {
+            out.write(new byte[100_000]); // more than the buffer: bytes really reach the temp file
+            throw new IOException("No space left on device");
+        }));
+        assertNamesFile(e, target, "cannot write", "No space left on device");
+        assertEquals("old", Files.readString(target));
+        assertEquals(List.of("out.txt"), listing(dir));
+
+        assertThrows(IllegalStateException.class, () -> AtomicOutput.writeFile(dir.resolve("new.txt"), out -> {
+            out.write(1);
+            throw new IllegalStateException("bug");
+        }));
+        assertEquals(List.of("out.txt"), listing(dir));
+    }
+
+    @Test
+    void userErrorFromTheWriterBecomesAnOutputErrorWithItsCause() throws Exception {
+        Path target = dir.resolve("out.npy");
+        InvalidInputException cause = new InvalidInputException(dir.resolve("in.npy"), "truncated");
+        OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFile(target, out -> {
+            throw cause;
+        }));
+        assertSame(cause, e.getCause());
+        assertEquals(List.of(), listing(dir));
+    }
+
+    @Test
+    void missingParentFolderIsNamed() {
+        Path target = dir.resolve("absent/out.txt");
+        OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFile(target, out -> { }));
+        assertNamesFile(e, target, "cannot write: folder " + dir.resolve("absent") + " does not exist");
+    }
+
+    @Test
+    void parentThatIsAFileIsNamed() throws Exception {
+        Files.writeString(dir.resolve("plain"), "x");
+        Path target = dir.resolve("plain/out.txt");
+        OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFile(target, out -> { }));
+        assertNamesFile(e, target, "is not a folder");
+    }
+
+    @Test
+    void readOnlyParentFolderIsNamed() throws Exception {
+        Path locked = Files.createDirectory(dir.resolve("locked"));
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            Assumptions.assumeFalse(Files.isWritable(locked), "skipped: running as root, permissions do not apply");
+            Path target = locked.resolve("out.txt");
+            OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFile(target, out -> { }));
+            assertNamesFile(e, target, "is not writable");
+        } finally {
+            Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    @Test
+    void writesAFolder() throws Exception {
+        Path target = dir.resolve("compiled");
+        AtomicOutput.writeFolder(target, false, tmp -> {
+            Files.writeString(tmp.resolve("manifest.json"), "{}");
+            Files.createDirectory(tmp.resolve("steps"));
+            Files.writeString(tmp.resolve("steps/0.onnx"), "graph");
+        });
+        assertEquals(List.of("compiled"), listing(dir));
+        assertEquals(List.of("manifest.json", "steps"), listing(target));
+        assertEquals("graph", Files.readString(target.resolve("steps/0.onnx")));
+    }
+
+    @Test
+    void existingFolderIsRefusedWithoutReplaceAndLeftAlone() throws Exception {
+        Path target = Files.createDirectory(dir.resolve("compiled"));
+        Files.writeString(target.resolve("old.txt"), "old");
+        OutputException e = assertThrows(OutputException.class,
+                () -> AtomicOutput.writeFolder(target, false, tmp -> Files.writeString(tmp.resolve("new.txt"), "new")));
+        assertNamesFile(e, target, "already exists");
+        assertEquals(List.of("compiled"), listing(dir));
+        assertEquals(List.of("old.txt"), listing(target));
+    }
+
+    @Test
+    void replaceSwapsTheFolderAndRemovesTheOldOne() throws Exception {
+        Path target = Files.createDirectory(dir.resolve("compiled"));
+        Files.writeString(target.resolve("old.txt"), "old");
+        AtomicOutput.writeFolder(target, true, tmp -> Files.writeString(tmp.resolve("new.txt"), "new"));
+        assertEquals(List.of("compiled"), listing(dir));
+        assertEquals(List.of("new.txt"), listing(target));
+    }
+
+    @Test
+    void failingFillerLeavesNothingBehindAndKeepsTheOldFolder() throws Exception {
+        Path target = Files.createDirectory(dir.resolve("compiled"));
+        Files.writeString(target.resolve("old.txt"), "old");
+        InvalidInputException cause = new InvalidInputException(dir.resolve("model.onnx"), "not an ONNX model");
+        L2cException e = assertThrows(L2cException.class, () -> AtomicOutput.writeFolder(target, true, tmp -> {
+            Files.createDirectory(tmp.resolve("steps"));
+            Files.writeString(tmp.resolve("steps/0.onnx"), "half");
+            throw cause;
+        }));
+        assertSame(cause, e, "the filler's own error must come through unchanged");
+        assertEquals(List.of("compiled"), listing(dir));
+        assertEquals(List.of("old.txt"), listing(target));
+
+        OutputException io = assertThrows(OutputException.class,
+                () -> AtomicOutput.writeFolder(dir.resolve("other"), false, tmp -> {
+                    throw new IOException("disk full");
+                }));
+        assertNamesFile(io, dir.resolve("other"), "disk full");
+        assertEquals(List.of("compiled"), listing(dir));
+    }
+
+    @Test
+    void aFileWhereAFolderShouldGoIsRefusedEvenWithReplace() throws Exception {
+        Path target = dir.resolve("compiled");
+        Files.writeString(target, "a file");
+        OutputException e = assertThrows(OutputException.class, () -> AtomicOutput.writeFolder(target, true, tmp -> { }));
+        assertNamesFile(e, target, "not a folder");
+        assertEquals("a file", Files.readString(target));
+        assertEquals(List.of("compiled"), listing(dir));
+    }
+}
