@@ -158,7 +158,9 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
 
     @Override
     public void close() throws IOException {
-        channel.force(false);
-        channel.close();
+        if (channel.isOpen()) {
+            channel.force(false);
+            channel.close();
+        }
     }
 }

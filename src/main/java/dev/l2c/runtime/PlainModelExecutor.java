@@ -62,7 +62,7 @@ public final class PlainModelExecutor implements ModelExecutor {
             Map<String, OnnxTensorLike> inputs = Map.of(card.sampleInput(), io.sampleTensor,
                     card.timestepInput(), io.timestepTensor, card.labelInput(), io.labelTensor);
             long t0 = System.nanoTime();
-            session.run(inputs, Set.of(card.output()), Map.of(card.output(), out.tensor)).close();
+            session.run(inputs, Set.of(), Map.of(card.output(), out.tensor)).close();
             runNanos += System.nanoTime() - t0;
             return out.read();
         } catch (OrtException e) {

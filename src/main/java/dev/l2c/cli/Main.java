@@ -1,0 +1,85 @@
+package dev.l2c.cli;
+
+import dev.l2c.error.L2cException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+
+/**
+ * {@code l2c}: compile Learning-to-Cache schedules for diffusion transformers into per-step ONNX
+ * graphs and run them. A user error prints one line ("l2c: FILE: problem") and exits with the code of
+ * its kind (see {@link L2cException}); {@code --verbose} adds the stack trace. Exit 1 is an internal
+ * error, which always shows its stack trace: it is a bug.
+ */
+@Command(name = "l2c", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Ahead-of-time Learning-to-Cache for diffusion transformers: compile cache schedules into "
+                + "per-step ONNX graphs and sample with ONNX Runtime.",
+        subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @Option(names = "--verbose", description = "Show stack traces and details of errors.", scope = CommandLine.ScopeType.INHERIT)
+    boolean verbose;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code (for tests). */
+    public static int run(String... args) {
+        CommandLine cl = commandLine();
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.hasMatchedOption("--verbose")
+                    || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+            PrintWriter err = commandLine.getErr();
+            Throwable cause = ex;
+            if (cause instanceof L2cException le) {
+                err.println("l2c: " + le.getMessage());
+                if (verbose) {
+                    le.printStackTrace(err);
+                }
+                err.flush();
+                return le.exitCode();
+            }
+            err.println("l2c: internal error (a bug, please report it): " + ex);
+            ex.printStackTrace(err);
+            err.flush();
+            return 1;
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("l2c: " + ex.getMessage());
+            err.println("(run `l2c " + commandPath(ex.getCommandLine()) + " --help` for the options)");
+            err.flush();
+            return 2;
+        });
+        return cl;
+    }
+
+    private static String commandPath(CommandLine cl) {
+        String path = cl.getCommandSpec().qualifiedName(" ");
+        return path.startsWith("l2c ") ? path.substring(4) : "";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"l2c " + dev.l2c.emit.PackageManifest.toolVersion()};
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package dev.l2c.cli;
+
+import dev.l2c.emit.PackageManifest;
+import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.MismatchException;
+import dev.l2c.error.OutputException;
+import dev.l2c.error.UsageException;
+import dev.l2c.io.ImageGrid;
+import dev.l2c.io.NdArray;
+import dev.l2c.io.Npy;
+import dev.l2c.io.Progress;
+import dev.l2c.model.LoadedModel;
+import dev.l2c.model.ModelCard;
+import dev.l2c.runtime.ModelExecutor;
+import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.runtime.PackageExecutor;
+import dev.l2c.runtime.PlainModelExecutor;
+import dev.l2c.runtime.SampleRun;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.schedule.Schedule;
+import dev.l2c.schedule.ScheduleJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/** {@code l2c sample PKG|MODEL}: generate images. */
+@Command(name = "sample", description = {
+        "Generate images with a compiled package, or with a plain model (every step full, or --schedule to compile on the fly).",
+        "Writes a PNG grid (-o) and optionally the final samples as .npy (float32 [n, C, H, W])."})
+final class SampleCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "PKG|MODEL", description = "A package folder from `l2c compile`, or an ONNX model.")
+    Path target;
+
+    @Option(names = "--schedule", paramLabel = "FILE", description = "With a MODEL: compile this schedule first (into a temporary package).")
+    Path schedulePath;
+
+    @Option(names = "--nfe", description = "With a plain MODEL: model evaluations (default 20).")
+    Integer nfe;
+
+    @Option(names = "--labels", split = ",", paramLabel = "L,L,...", description = "Class label of each image (default: 0,1,2,... cycling).")
+    long[] labels;
+
+    @Option(names = {"-n", "--count"}, description = "Number of images when no --labels or --noise fix it (default 8).")
+    Integer count;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial noise (Java's Gaussian generator).")
+    long seed;
+
+    @Option(names = "--noise", paramLabel = "FILE.npy", description = "Initial noise x_T, float32 [n, C, H, W] (e.g. from a PyTorch run).")
+    Path noise;
+
+    @Option(names = "--cfg", description = "Classifier-free guidance scale (default: the card's; 1 = no guidance).")
+    Float cfg;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "samples.png", paramLabel = "FILE.png", description = "PNG grid to write.")
+    Path grid;
+
+    @Option(names = "--npy", paramLabel = "FILE.npy", description = "Also write the final samples as float32 .npy.")
+    Path npy;
+
+    @Option(names = "--columns", description = "Images per row of the grid (default: up to 10).")
+    Integer columns;
+
+    @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
+    String provider;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
+    int threads;
+
+    @Option(names = "--prepack", defaultValue = "auto",
+            description = "Weight prepacking: auto (on for one graph, off when several share weights), on, off.")
+    String prepack;
+
+    @Option(names = "--quiet", description = "No progress bar.")
+    boolean quiet;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplerOptions samplerOptions;
+
+    @Override
+    public Integer call() throws L2cException {
+        OrtRuntime.Options options = runtimeOptions();
+        checkWritable(grid);
+        if (npy != null) {
+            checkWritable(npy);
+        }
+        if (PackageManifest.isPackage(target)) {
+            if (schedulePath != null) {
+                throw new UsageException("--schedule is for a plain MODEL; " + target + " is already compiled");
+            }
+            return samplePackage(PackageManifest.read(target), options);
+        }
+        LoadedModel m = modelOptions.load(target);
+        if (schedulePath == null) {
+            Sampler sampler = samplerOptions.create(m.card(), nfe == null ? 20 : nfe);
+            try (ModelExecutor exec = new PlainModelExecutor(m.file(), m.card(), options)) {
+                return generate(exec, m.card(), sampler, "full schedule (plain model)");
+            }
+        }
+        Schedule schedule = ScheduleJson.read(schedulePath);
+        if (nfe != null && nfe != schedule.nfe()) {
+            throw new MismatchException(schedulePath, "schedule has " + schedule.nfe() + " evaluations but --nfe is " + nfe);
+        }
+        Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
+        Path tmp;
+        try {
+            tmp = Files.createTempDirectory("l2c-package-");
+        } catch (IOException e) {
+            throw new OutputException(null, "cannot create a temporary folder: " + e.getMessage());
+        }
+        Path pkg = tmp.resolve("package");
+        try {
+            ScheduleCompiler.compile(m, schedule, schedulePath, SamplerOptions.spec(sampler), pkg, false);
+            return samplePackage(PackageManifest.read(pkg), options);
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private int samplePackage(PackageManifest pkg, OrtRuntime.Options options) throws L2cException {
+        ModelCard card = pkg.card();
+        if (samplerOptions.sampler != null && !samplerOptions.sampler.equals(pkg.samplerName())) {
+            throw new MismatchException(pkg.folder(), "was compiled for the " + pkg.samplerName() + " sampler, not "
+                    + samplerOptions.sampler);
+        }
+        if (nfe != null && nfe != pkg.steps().size()) {
+            throw new MismatchException(pkg.folder(), "was compiled for " + pkg.steps().size() + " evaluations, not --nfe " + nfe);
+        }
+        samplerOptions.sampler = pkg.samplerName();
+        Sampler sampler = samplerOptions.create(card, pkg.steps().size());
+        double[] times = sampler.modelTimes();
+        for (int k = 0; k < times.length; k++) {
+            if (Math.abs(times[k] - pkg.steps().get(k).modelTime()) > 1e-6) {
+                throw new MismatchException(pkg.folder(), "step " + k + " was compiled for model time "
+                        + pkg.steps().get(k).modelTime() + " but the sampler visits " + times[k]);
+            }
+        }
+        try (PackageExecutor exec = new PackageExecutor(pkg, options)) {
+            long cacheSteps = pkg.steps().stream().filter(s -> !s.full()).count();
+            return generate(exec, card, sampler, String.format(Locale.ROOT, "%d graphs, %d cache steps, ideal speedup %.2fx",
+                    exec.sessionCount(), cacheSteps, pkg.idealSpeedup()));
+        }
+    }
+
+    private int generate(ModelExecutor exec, ModelCard card, Sampler sampler, String what) throws L2cException {
+        float[] xT;
+        int n;
+        if (noise != null) {
+            NdArray a = Npy.read(noise);
+            long[] s = a.shape();
+            if (s.length != 4 || s[1] != card.channels() || s[2] != card.height() || s[3] != card.width()) {
+                throw new MismatchException(noise, "noise has shape " + Arrays.toString(s) + " but the model samples [n, "
+                        + card.channels() + ", " + card.height() + ", " + card.width() + "]");
+            }
+            xT = a.asFloats();
+            n = (int) s[0];
+        } else {
+            n = labels != null ? labels.length : (count == null ? 8 : count);
+            if (n < 1) {
+                throw new UsageException("need at least one image (--count)");
+            }
+            xT = gaussian(seed, n * card.sampleElements());
+        }
+        long[] y = labels != null ? labels : cycle(n, card.classes());
+        if (y.length != n) {
+            throw new UsageException("--labels gives " + y.length + " labels but the noise holds " + n + " images");
+        }
+        for (long label : y) {
+            if (label < 0 || label >= card.classes()) {
+                throw new UsageException("label " + label + " is outside 0.." + (card.classes() - 1));
+            }
+        }
+        float scale = cfg != null ? cfg : card.defaultCfg();
+        SampleRun.Output out;
+        try (Progress progress = Progress.start("sampling", sampler.evaluations(), !quiet)) {
+            out = SampleRun.run(exec, card, sampler, new SampleRun.Request(xT, y, scale), progress);
+        }
+        int cols = columns != null ? columns : Math.min(n, 10);
+        ImageGrid.writePng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
+                Math.max(1, 56 / card.height()));
+        if (npy != null) {
+            Npy.writeFloats(npy, out.samples(), n, card.channels(), card.height(), card.width());
+        }
+        long[] steps = out.stepNanos();
+        long[] sorted = steps.clone();
+        Arrays.sort(sorted);
+        System.out.printf(Locale.ROOT, "wrote %s%s: %d images, %s-%d, cfg %.2f, %s; %.3f s (median step %s, %.2f%% outside ONNX Runtime)%n",
+                grid, npy == null ? "" : " and " + npy, n, sampler.name(), sampler.evaluations(), scale, what,
+                out.wallNanos() / 1e9, Units.millis(sorted[sorted.length / 2]), 100 * out.overheadShare());
+        return 0;
+    }
+
+    static float[] gaussian(long seed, int n) {
+        Random r = new Random(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    static long[] cycle(int n, int classes) {
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % classes;
+        }
+        return y;
+    }
+
+    private OrtRuntime.Options runtimeOptions() throws UsageException {
+        OrtRuntime.Provider p = switch (provider.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> OrtRuntime.Provider.CPU;
+            case "cuda" -> OrtRuntime.Provider.CUDA;
+            default -> throw new UsageException("--provider must be cpu or cuda, not '" + provider + "'");
+        };
+        OrtRuntime.Prepack pp = switch (prepack.toLowerCase(Locale.ROOT)) {
+            case "auto" -> OrtRuntime.Prepack.AUTO;
+            case "on" -> OrtRuntime.Prepack.ON;
+            case "off" -> OrtRuntime.Prepack.OFF;
+            default -> throw new UsageException("--prepack must be auto, on or off, not '" + prepack + "'");
+        };
+        if (threads < 0) {
+            throw new UsageException("--threads must be 0 (one per core) or positive");
+        }
+        return new OrtRuntime.Options(p, threads, pp, 0);
+    }
+
+    /** Fails before any work when an output cannot be written (a missing or read-only folder). */
+    static void checkWritable(Path file) throws OutputException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new OutputException(file, "cannot write: folder " + parent + " does not exist");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new OutputException(file, "cannot write: folder " + parent + " is not writable");
+        }
+        if (Files.isDirectory(file)) {
+            throw new OutputException(file, "cannot write: it is a folder");
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (var walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary folder left behind is harmless
+        }
+    }
+}

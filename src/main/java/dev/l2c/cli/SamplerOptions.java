@@ -1,0 +1,31 @@
+package dev.l2c.cli;
+
+import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.error.L2cException;
+import dev.l2c.model.ModelCard;
+import dev.l2c.sampler.NoiseSchedule;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.sampler.Samplers;
+import picocli.CommandLine.Option;
+
+/** The sampler a command compiles for or samples with. */
+final class SamplerOptions {
+    @Option(names = "--sampler", paramLabel = "NAME", description = "ddim, dpm2s or dpm2m (default: the model card's).")
+    String sampler;
+
+    @Option(names = "--no-clip", description = "Do not clip the predicted x0 to the image range (default: the card's clip_x0).")
+    boolean noClip;
+
+    String name(ModelCard card) {
+        return sampler != null ? sampler : card.defaultSampler();
+    }
+
+    Sampler create(ModelCard card, int nfe) throws L2cException {
+        NoiseSchedule schedule = NoiseSchedule.fromName(card.betaSchedule(), card.trainSteps(), card.betaStart(), card.betaEnd());
+        return Samplers.create(name(card), schedule, nfe, card.clipX0() && !noClip);
+    }
+
+    static ScheduleCompiler.SamplerSpec spec(Sampler s) {
+        return new ScheduleCompiler.SamplerSpec(s.name(), s.schedulePattern(), s.modelTimes());
+    }
+}

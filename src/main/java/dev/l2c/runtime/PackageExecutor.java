@@ -1,0 +1,191 @@
+package dev.l2c.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.l2c.emit.PackageManifest;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.ProviderException;
+import dev.l2c.model.ModelCard;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a compiled package: one session per distinct step graph, created once and reused. Cached
+ * branch values stay in ONNX Runtime's memory: the tensor a step outputs is handed as-is to the steps
+ * that read it (no copy into Java), and is freed as soon as its last reader has run.
+ *
+ * <p>All sessions map the same external weights file. With prepacking off (the default when a
+ * package has several graphs) the weights are resident once, shared through the page cache.
+ */
+public final class PackageExecutor implements ModelExecutor {
+    private final PackageManifest manifest;
+    private final ModelCard card;
+    private final OrtEnvironment env;
+    private final Map<String, OrtSession> sessions = new LinkedHashMap<>();
+    private final long outputChannels;
+    private final Map<Integer, TensorIo> ioByBatch = new HashMap<>();
+    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    /** Live cache tensors by (layer, producing step). */
+    private final Map<Long, OnnxTensor> live = new HashMap<>();
+    /** The last step that reads each (layer, producing step). */
+    private final Map<Long, Integer> lastReader = new HashMap<>();
+    private final List<Set<String>> requestedOutputs = new ArrayList<>();
+    private int nextEvaluation;
+    private long runNanos;
+    private long peakLiveCacheBytes;
+
+    public PackageExecutor(PackageManifest manifest, OrtRuntime.Options options) throws ProviderException {
+        this.manifest = manifest;
+        this.card = manifest.card();
+        this.env = OrtRuntime.environment(options.threads());
+        int graphs = manifest.graphFiles().size();
+        try {
+            for (String g : manifest.graphFiles()) {
+                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, graphs)) {
+                    sessions.put(g, OrtRuntime.open(manifest.folder().resolve(g), so));
+                }
+            }
+        } catch (ProviderException e) {
+            closeSessions();
+            throw e;
+        }
+        this.outputChannels = PlainModelExecutor.outputChannels(sessions.values().iterator().next(), card,
+                manifest.folder());
+        for (PackageManifest.Step s : manifest.steps()) {
+            // the model output is pinned (written into our buffer); only cache outputs are allocated by ONNX Runtime
+            Set<String> req = new HashSet<>();
+            for (PackageManifest.CacheOutput o : s.cacheOutputs()) {
+                req.add(o.name());
+                lastReader.put(key(o.layer(), s.step()), o.lastReadStep());
+            }
+            requestedOutputs.add(Set.copyOf(req));
+        }
+    }
+
+    private static long key(int layer, int step) {
+        return ((long) layer << 32) | step;
+    }
+
+    @Override
+    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+        if (evaluation != nextEvaluation) {
+            throw new IllegalStateException("evaluations must run in order: expected " + nextEvaluation + ", got " + evaluation);
+        }
+        if (evaluation >= manifest.steps().size()) {
+            throw new IllegalStateException("the package has " + manifest.steps().size() + " steps, asked for " + evaluation);
+        }
+        PackageManifest.Step step = manifest.steps().get(evaluation);
+        try {
+            TensorIo io = ioByBatch.get(batch);
+            if (io == null) {
+                io = new TensorIo(env, batch, new long[]{batch, card.channels(), card.height(), card.width()}, card.timestepType());
+                ioByBatch.put(batch, io);
+                outByBatch.put(batch, new PinnedOutput(env, new long[]{batch, outputChannels, card.height(), card.width()}));
+            }
+            PinnedOutput out = outByBatch.get(batch);
+            io.set(x, timestep, labels);
+            Map<String, OnnxTensorLike> inputs = new HashMap<>();
+            inputs.put(card.sampleInput(), io.sampleTensor);
+            inputs.put(card.timestepInput(), io.timestepTensor);
+            inputs.put(card.labelInput(), io.labelTensor);
+            for (PackageManifest.CacheInput in : step.cacheInputs()) {
+                OnnxTensor t = live.get(key(in.layer(), in.fromStep()));
+                if (t == null) {
+                    throw new IllegalStateException("step " + evaluation + " reads layer " + in.layer() + " from step "
+                            + in.fromStep() + ", which is not live");
+                }
+                inputs.put(in.name(), t);
+            }
+            OrtSession session = sessions.get(step.graph());
+            long t0 = System.nanoTime();
+            OrtSession.Result result = session.run(inputs, requestedOutputs.get(evaluation), Map.of(card.output(), out.tensor));
+            runNanos += System.nanoTime() - t0;
+            // The Result is not closed: it would close the cache tensors, which live on until their last reader.
+            for (PackageManifest.CacheOutput o : step.cacheOutputs()) {
+                OnnxValue v = result.get(o.name()).orElseThrow(() ->
+                        new IllegalStateException("graph " + step.graph() + " did not output " + o.name()));
+                live.put(key(o.layer(), evaluation), (OnnxTensor) v);
+            }
+            trackPeak();
+            for (PackageManifest.CacheInput in : step.cacheInputs()) {
+                long k = key(in.layer(), in.fromStep());
+                if (lastReader.getOrDefault(k, -1) == evaluation) {
+                    live.remove(k).close();
+                }
+            }
+            nextEvaluation++;
+            return out.read();
+        } catch (OrtException e) {
+            throw new ProviderException(manifest.folder().resolve(step.graph()),
+                    "ONNX Runtime failed at step " + evaluation + ": " + e.getMessage());
+        }
+    }
+
+    private void trackPeak() {
+        long bytes = 0;
+        for (OnnxTensor t : live.values()) {
+            bytes += t.getInfo().getNumElements() * 4L;
+        }
+        peakLiveCacheBytes = Math.max(peakLiveCacheBytes, bytes);
+    }
+
+    /** Largest total size of live cache tensors seen, in bytes (fp32). */
+    public long peakLiveCacheBytes() {
+        return peakLiveCacheBytes;
+    }
+
+    /** Cache tensors alive now (0 after a complete run: every cache was freed by its last reader). */
+    public int liveCacheTensors() {
+        return live.size();
+    }
+
+    @Override
+    public void reset() {
+        live.values().forEach(OnnxTensor::close);
+        live.clear();
+        nextEvaluation = 0;
+    }
+
+    @Override
+    public int evaluations() {
+        return manifest.steps().size();
+    }
+
+    @Override
+    public long runNanos() {
+        return runNanos;
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    @Override
+    public void close() {
+        reset();
+        ioByBatch.values().forEach(TensorIo::close);
+        outByBatch.values().forEach(PinnedOutput::close);
+        closeSessions();
+    }
+
+    private void closeSessions() {
+        for (OrtSession s : sessions.values()) {
+            try {
+                s.close();
+            } catch (OrtException e) {
+                throw new IllegalStateException("closing a session failed", e);
+            }
+        }
+        sessions.clear();
+    }
+}
