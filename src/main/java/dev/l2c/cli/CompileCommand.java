@@ -39,6 +39,9 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
+        if (java.nio.file.Files.exists(output) && !force) {
+            throw new dev.l2c.error.OutputException(output, "already exists; pass --force to replace it");
+        }
         LoadedModel m = modelOptions.load(model);
         Schedule schedule = ScheduleJson.read(schedulePath);
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());

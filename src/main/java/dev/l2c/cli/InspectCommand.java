@@ -40,12 +40,14 @@ final class InspectCommand implements Callable<Integer> {
         if (PackageManifest.isPackage(target)) {
             return inspectPackage(out);
         }
-        LoadedModel m = modelOptions.load(target);
+        LoadedModel m = modelOptions.loadForInspection(target);
         LayerMap map = m.layers();
         if (json) {
             ObjectNode root = LayerMapFile.toJson(map);
             root.put("model", m.file().getFileName().toString());
-            root.put("family", m.card().family());
+            if (m.card() != null) {
+                root.put("family", m.card().family());
+            }
             out.println(toJson(root));
             return 0;
         }

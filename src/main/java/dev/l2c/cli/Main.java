@@ -41,6 +41,13 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /** Runs the CLI with error messages going to {@code err} (for tests). */
+    public static int run(PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setErr(err);
+        return cl.execute(args);
+    }
+
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {

@@ -19,4 +19,9 @@ final class ModelOptions {
     LoadedModel load(Path model) throws L2cException {
         return LoadedModel.load(model, card, layerMap);
     }
+
+    /** Loads for inspection: the model card is optional. */
+    LoadedModel loadForInspection(Path model) throws L2cException {
+        return LoadedModel.load(model, card, layerMap, false);
+    }
 }

@@ -20,7 +20,7 @@ import java.nio.file.Path;
  *
  * @param file     the ONNX file
  * @param model    its IR (weights not loaded)
- * @param card     its model card
+ * @param card     its model card (null only when loaded without one, for inspection)
  * @param cardFile where the card came from
  * @param shapes   inferred shapes
  * @param layers   the cacheable layers
@@ -34,8 +34,21 @@ public record LoadedModel(Path file, Model model, ModelCard card, Path cardFile,
      * @param layerMapFile  a layer map overriding structural detection, or null
      */
     public static LoadedModel load(Path file, Path cardOverride, Path layerMapFile) throws L2cException {
+        return load(file, cardOverride, layerMapFile, true);
+    }
+
+    /**
+     * Reads and analyses a model; with {@code requireCard} false a missing card is allowed (the card
+     * is then null): the graph's structure does not depend on it, so `inspect` works without one.
+     */
+    public static LoadedModel load(Path file, Path cardOverride, Path layerMapFile, boolean requireCard)
+            throws L2cException {
         Model model = OnnxReader.read(file);
         Path cardFile = cardOverride != null ? cardOverride : ModelCard.besideModel(file);
+        if (!requireCard && cardOverride == null && !isModelCard(cardFile)) {
+            ValueShapes shapes = ShapeInference.infer(model.graph(), model.defaultOpset());
+            return new LoadedModel(file, model, null, null, shapes, analyse(file, model, shapes, layerMapFile));
+        }
         if (cardOverride == null && !Files.exists(cardFile)) {
             throw new InvalidInputException(file, "has no model card (expected " + cardFile.getFileName()
                     + " beside it; write one as described in onnx-models/README.md or pass --card FILE)");
@@ -45,6 +58,15 @@ public record LoadedModel(Path file, Model model, ModelCard card, Path cardFile,
         ValueShapes shapes = ShapeInference.infer(model.graph(), model.defaultOpset());
         LayerMap layers = analyse(file, model, shapes, layerMapFile);
         return new LoadedModel(file, model, card, cardFile, shapes, layers);
+    }
+
+    private static boolean isModelCard(Path cardFile) {
+        try {
+            ModelCard.read(cardFile);
+            return true;
+        } catch (InvalidInputException e) {
+            return false;
+        }
     }
 
     /** The layer map from {@code layerMapFile} when given, else from the graph's structure. */
