@@ -84,6 +84,10 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--stats", paramLabel = "FILE.json",
+            description = "Write timings and the process's peak resident memory (VmHWM) as JSON.")
+    Path stats;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -194,6 +198,9 @@ final class SampleCommand implements Callable<Integer> {
         if (npy != null) {
             Npy.writeFloats(npy, out.samples(), n, card.channels(), card.height(), card.width());
         }
+        if (stats != null) {
+            writeStats(out, sampler, n, scale, what);
+        }
         long[] steps = out.stepNanos();
         long[] sorted = steps.clone();
         Arrays.sort(sorted);
@@ -201,6 +208,26 @@ final class SampleCommand implements Callable<Integer> {
                 grid, npy == null ? "" : " and " + npy, n, sampler.name(), sampler.evaluations(), scale, what,
                 out.wallNanos() / 1e9, Units.millis(sorted[sorted.length / 2]), 100 * out.overheadShare());
         return 0;
+    }
+
+    private void writeStats(SampleRun.Output out, Sampler sampler, int n, float scale, String what) throws OutputException {
+        var om = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = om.createObjectNode();
+        root.put("target", target.toString());
+        root.put("what", what);
+        root.put("sampler", sampler.name());
+        root.put("nfe", sampler.evaluations());
+        root.put("images", n);
+        root.put("cfg", scale);
+        root.put("wall_seconds", out.wallNanos() / 1e9);
+        root.put("ort_seconds", out.ortNanos() / 1e9);
+        root.put("outside_ort_share", out.overheadShare());
+        var steps = root.putArray("step_ms");
+        for (long s : out.stepNanos()) {
+            steps.add(s / 1e6);
+        }
+        root.put("peak_rss_bytes", dev.l2c.bench.ProcessMemory.peakRssBytes());
+        dev.l2c.io.AtomicOutput.writeFile(stats, o -> o.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
     }
 
     static float[] gaussian(long seed, int n) {

@@ -1,0 +1,35 @@
+package dev.l2c.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Resident memory of this process, from Linux's /proc (-1 elsewhere). */
+public final class ProcessMemory {
+    private ProcessMemory() {
+    }
+
+    /** Peak resident set size (VmHWM) in bytes. */
+    public static long peakRssBytes() {
+        return statusField("VmHWM:");
+    }
+
+    /** Current resident set size (VmRSS) in bytes. */
+    public static long rssBytes() {
+        return statusField("VmRSS:");
+    }
+
+    private static long statusField(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field)) {
+                    String[] parts = line.substring(field.length()).trim().split("\\s+");
+                    return Long.parseLong(parts[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
