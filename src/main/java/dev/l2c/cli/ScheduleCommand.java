@@ -63,13 +63,17 @@ final class ScheduleCommand implements Runnable {
 
     @Command(name = "reference", description = {
             "The L2C-style reference mask of ../shared/models/README.md: even steps full; at odd step k layer j is",
-            "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1."})
+            "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1. With --pattern uvit-dpm2s the cache",
+            "steps are the evaluations at t_i (i >= 1, even k), reusing s_(i-1), with the same rule."})
     static final class Reference implements Callable<Integer> {
         @Option(names = "--nfe", required = true, description = "Model evaluations.")
         int nfe;
 
         @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
         int layers;
+
+        @Option(names = "--pattern", defaultValue = "dit-ddim", description = "dit-ddim (default) or uvit-dpm2s.")
+        String pattern;
 
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE")
         Path output;
@@ -79,7 +83,13 @@ final class ScheduleCommand implements Runnable {
             if (nfe < 1 || layers < 1) {
                 throw new UsageException("--nfe and --layers must be positive");
             }
-            Schedule s = ReferenceSchedules.referenceAlternating(nfe, layers);
+            if (!pattern.equals(Schedule.DIT_DDIM) && !pattern.equals(Schedule.UVIT_DPM2S)) {
+                throw new UsageException("--pattern must be dit-ddim or uvit-dpm2s");
+            }
+            if (pattern.equals(Schedule.UVIT_DPM2S) && nfe % 2 != 0) {
+                throw new UsageException("uvit-dpm2s needs an even --nfe (two evaluations per DPM-Solver-2 step)");
+            }
+            Schedule s = ReferenceSchedules.referenceMask(nfe, layers, pattern);
             ScheduleJson.write(s, output);
             report(s, output);
             return 0;
