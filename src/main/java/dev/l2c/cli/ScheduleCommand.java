@@ -2,6 +2,7 @@ package dev.l2c.cli;
 
 import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
+import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.ReferenceSchedules;
 import dev.l2c.schedule.RouterCheckpoint;
 import dev.l2c.schedule.RouterSchedules;
@@ -12,11 +13,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code l2c schedule ...}: make schedules (which layers each sampling step computes). */
-@Command(name = "schedule", description = "Make cache schedules: from a trained L2C router, the reference mask, or all-full.",
-        subcommands = {ScheduleCommand.FromRouter.class, ScheduleCommand.Reference.class, ScheduleCommand.Full.class})
+@Command(name = "schedule",
+        description = "Make cache schedules: from a trained L2C router, the reference mask, all-full, or a baseline.",
+        subcommands = {ScheduleCommand.FromRouter.class, ScheduleCommand.Reference.class, ScheduleCommand.Full.class,
+                ScheduleCommand.Baseline.class})
 final class ScheduleCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -119,6 +124,161 @@ final class ScheduleCommand implements Runnable {
             ScheduleJson.write(s, output);
             report(s, output);
             return 0;
+        }
+    }
+
+    @Command(name = "baseline", description = {
+            "A baseline schedule to compare L2C with, set by its own parameter or matched to a budget (--remove F).",
+            "  none         every layer at every evaluation",
+            "  fewer-steps  all full at fewer evaluations N' (--reduced-nfe N'); the sampler must run N' evaluations",
+            "  fora         full when k mod K = 0, every layer reused otherwise (--interval K)",
+            "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K --blocks k)",
+            "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F, --seed S)",
+            "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST)",
+            "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F",
+            "(counted against --nfe full evaluations) and prints what it achieved."})
+    static final class Baseline implements Callable<Integer> {
+        @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random or l2c-mask.")
+        String kind;
+
+        @Option(names = "--nfe", required = true, description = "Model evaluations of the reference (uncached) run.")
+        int nfe;
+
+        @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
+        int layers;
+
+        @Option(names = "--pattern", paramLabel = "NAME", description = {
+                "dit-ddim, uvit-dpm2s or free (default: free; random and l2c-mask need dit-ddim or uvit-dpm2s)."})
+        String pattern;
+
+        @Option(names = "--remove", paramLabel = "F", description = "Match a budget: the fraction of layer evaluations to remove, 0 <= F < 1.")
+        Double remove;
+
+        @Option(names = "--interval", paramLabel = "K", description = "fora, deepcache: evaluations k with k mod K = 0 are full.")
+        Integer interval;
+
+        @Option(names = "--blocks", paramLabel = "K", description = "deepcache: blocks computed at each end of the model between full evaluations.")
+        Integer blocks;
+
+        @Option(names = "--compute", paramLabel = "LIST", description = "l2c-mask: comma-separated layers computed at every cache step (may be empty).")
+        String compute;
+
+        @Option(names = "--reduced-nfe", paramLabel = "N'", description = "fewer-steps: the evaluations actually run.")
+        Integer reducedNfe;
+
+        @Option(names = "--seed", paramLabel = "S", description = "random: seed of the layer draw (default: 0).")
+        Long seed;
+
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
+        Path output;
+
+        @Override
+        public Integer call() throws L2cException {
+            Schedule s = build();
+            ScheduleJson.write(s, output);
+            report(s, output);
+            double achieved = BaselineSchedules.removedFraction(s, nfe);
+            String target = remove == null ? "" : String.format(" (target %.2f%%)", 100 * remove);
+            System.out.printf("%s removes %.2f%% of the layer evaluations of %d full evaluations%s%n",
+                    kind, 100 * achieved, nfe, target);
+            if (s.nfe() != nfe) {
+                System.out.printf("sample with %d model evaluations, not %d: this schedule is for the shorter run%n", s.nfe(), nfe);
+            }
+            return 0;
+        }
+
+        Schedule build() throws UsageException {
+            BaselineSchedules.Kind k = BaselineSchedules.Kind.parse(kind);
+            String p = pattern;
+            if (p == null) {
+                if (k.followsL2cPattern()) {
+                    throw new UsageException(kind + " follows the L2C router step pattern of a sampler: give --pattern "
+                            + Schedule.DIT_DDIM + " or " + Schedule.UVIT_DPM2S);
+                }
+                p = Schedule.FREE;
+            }
+            List<String> nativeGiven = nativeOptionsGiven();
+            refuseOthers(k, allowedNative(k));
+            if (seed != null && k != BaselineSchedules.Kind.RANDOM) {
+                throw new UsageException(kind + " draws nothing at random; drop --seed");
+            }
+            if (remove != null) {
+                if (!nativeGiven.isEmpty()) {
+                    throw new UsageException("give either --remove or " + String.join(" and ", nativeGiven) + ", not both: --remove picks "
+                            + String.join(" and ", nativeGiven) + " itself");
+                }
+                return BaselineSchedules.matchBudget(kind, nfe, layers, p, remove, seed == null ? 0 : seed);
+            }
+            return switch (k) {
+                case NONE -> BaselineSchedules.none(nfe, layers, p);
+                case FEWER_STEPS -> BaselineSchedules.fewerSteps(nfe, require(reducedNfe, "--reduced-nfe N'"), layers, p);
+                case FORA -> BaselineSchedules.fora(nfe, layers, p, require(interval, "--interval K"));
+                case DEEPCACHE -> BaselineSchedules.deepCache(nfe, layers, p, require(interval, "--interval K"),
+                        require(blocks, "--blocks K"));
+                case RANDOM -> throw new UsageException("random is set by its budget: give --remove F");
+                case L2C_MASK -> BaselineSchedules.l2cMask(nfe, layers, p, parseLayers(require(compute, "--compute LIST")));
+            };
+        }
+
+        private <T> T require(T value, String option) throws UsageException {
+            if (value == null) {
+                throw new UsageException(kind + " needs " + option + " or --remove F");
+            }
+            return value;
+        }
+
+        private List<String> nativeOptionsGiven() {
+            List<String> given = new ArrayList<>();
+            if (interval != null) {
+                given.add("--interval");
+            }
+            if (blocks != null) {
+                given.add("--blocks");
+            }
+            if (compute != null) {
+                given.add("--compute");
+            }
+            if (reducedNfe != null) {
+                given.add("--reduced-nfe");
+            }
+            return given;
+        }
+
+        private static List<String> allowedNative(BaselineSchedules.Kind k) {
+            return switch (k) {
+                case NONE, RANDOM -> List.of();
+                case FEWER_STEPS -> List.of("--reduced-nfe");
+                case FORA -> List.of("--interval");
+                case DEEPCACHE -> List.of("--interval", "--blocks");
+                case L2C_MASK -> List.of("--compute");
+            };
+        }
+
+        private void refuseOthers(BaselineSchedules.Kind k, List<String> allowed) throws UsageException {
+            for (String option : nativeOptionsGiven()) {
+                if (!allowed.contains(option)) {
+                    String takes = allowed.isEmpty() ? "--remove F" : String.join(" ", allowed) + " or --remove F";
+                    throw new UsageException(kind + " takes " + takes + ", not " + option);
+                }
+            }
+        }
+
+        private static int[] parseLayers(String list) throws UsageException {
+            String trimmed = list.trim();
+            if (trimmed.isEmpty()) {
+                return new int[0];
+            }
+            String[] parts = trimmed.split(",", -1);
+            int[] out = new int[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    out[i] = Integer.parseInt(parts[i].trim());
+                } catch (NumberFormatException e) {
+                    throw new UsageException("--compute takes comma-separated layer indices like 0,1,22,23, but \"" + parts[i].trim()
+                            + "\" is not one");
+                }
+            }
+            return out;
         }
     }
 }
