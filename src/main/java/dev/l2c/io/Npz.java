@@ -1,10 +1,12 @@
 package dev.l2c.io;
 
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.OutputException;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -14,14 +16,18 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 /**
- * Reads numpy's .npz archives (from {@code np.savez} or {@code np.savez_compressed}): a zip file whose
- * entries {@code NAME.npy} are .npy arrays, stored or deflated. The arrays are keyed by NAME, in the
- * order the archive lists them.
+ * Reads and writes numpy's .npz archives (as from {@code np.savez} or {@code np.savez_compressed}): a
+ * zip file whose entries {@code NAME.npy} are .npy arrays, stored or deflated. The arrays are keyed by
+ * NAME, in the order the archive lists them. {@link #write} produces what {@code np.savez} does: stored
+ * (uncompressed) entries, so {@code np.load} can read them without inflating.
  */
 public final class Npz {
     private static final String NPY_SUFFIX = ".npy";
@@ -67,6 +73,57 @@ public final class Npz {
             throw new InvalidInputException(file, "cannot read: " + AtomicOutput.describe(e), e);
         }
         return Collections.unmodifiableMap(arrays);
+    }
+
+    /**
+     * Writes {@code arrays} as an uncompressed .npz archive, one entry {@code NAME.npy} per array in the
+     * map's iteration order, atomically (temp file beside {@code file}, then rename). numpy reads the
+     * result with {@code np.load(file)}; {@link #read} gives back equal arrays in the same order.
+     *
+     * @throws IllegalArgumentException if a name is empty or contains a path separator, which would not
+     *     come back as the same key
+     */
+    public static void write(Path file, Map<String, NdArray> arrays) throws OutputException {
+        for (String name : arrays.keySet()) {
+            if (name.isEmpty() || name.contains("/") || name.contains("\\")) {
+                throw new IllegalArgumentException("array name '" + name + "' cannot be a .npz entry name; "
+                        + "use a non-empty name without '/' or '\\'");
+            }
+        }
+        AtomicOutput.writeFile(file, out -> {
+            ZipOutputStream zip = new ZipOutputStream(out);
+            zip.setMethod(ZipOutputStream.STORED);
+            for (Map.Entry<String, NdArray> e : arrays.entrySet()) {
+                // A stored entry must announce its size and CRC before its data; computing them by a first
+                // pass through the encoder avoids holding a second copy of a large array in memory.
+                CRC32 crc = new CRC32();
+                CountingSink sink = new CountingSink();
+                Npy.write(new CheckedOutputStream(sink, crc), e.getValue());
+                ZipEntry entry = new ZipEntry(e.getKey() + NPY_SUFFIX);
+                entry.setSize(sink.count);
+                entry.setCompressedSize(sink.count);
+                entry.setCrc(crc.getValue());
+                zip.putNextEntry(entry);
+                Npy.write(zip, e.getValue());
+                zip.closeEntry();
+            }
+            zip.finish(); // writes the central directory; AtomicOutput flushes and syncs the file
+        });
+    }
+
+    /** Discards bytes, counting them. */
+    private static final class CountingSink extends OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
     }
 
     private static boolean startsWithNpyMagic(Path file) {

@@ -5,14 +5,18 @@ import dev.l2c.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 import static dev.l2c.io.NpyTest.fixture;
@@ -76,6 +80,48 @@ class NpzTest {
         }
         double variance = sumSq / ref.get("x_T").elementCount();
         assertTrue(variance > 0.8 && variance < 1.2, "x_T variance " + variance);
+    }
+
+    @Test
+    void writtenArchivesReadBackInOrderWithTheirKinds() throws Exception {
+        Map<String, NdArray> arrays = new LinkedHashMap<>();
+        arrays.put("sigma", NdArray.ofDoubles(new double[] {1.5, -0.25, -0.25, 2.0}, 2, 2));
+        arrays.put("mu", NdArray.ofFloats(NpyTest.fixtureFloats(), 2, 3));
+        arrays.put("n", NdArray.ofLongs(new long[] {2000}));
+        arrays.put("empty", NdArray.ofFloats(new float[0], 0, 128));
+        Path file = dir.resolve("written.npz");
+        Npz.write(file, arrays);
+
+        Map<String, NdArray> back = Npz.read(file);
+        assertEquals(List.copyOf(arrays.keySet()), List.copyOf(back.keySet()));
+        for (String name : arrays.keySet()) {
+            assertEquals(arrays.get(name), back.get(name), name);
+        }
+        assertEquals(2000, back.get("n").longValue());
+    }
+
+    @Test
+    void writtenEntriesAreStoredAsNpSavezDoes() throws Exception {
+        // np.savez stores entries uncompressed; each entry must be the exact bytes Npy writes for the array.
+        NdArray x = NdArray.ofFloats(NpyTest.fixtureFloats(), 2, 3);
+        Path file = dir.resolve("stored.npz");
+        Npz.write(file, Map.of("x", x));
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry entry = zip.getEntry("x.npy");
+            assertEquals(ZipEntry.STORED, entry.getMethod());
+            ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            Npy.write(expected, x);
+            try (InputStream in = zip.getInputStream(entry)) {
+                assertArrayEquals(expected.toByteArray(), in.readAllBytes());
+            }
+        }
+    }
+
+    @Test
+    void entryNamesThatWouldNotComeBackAreRefused() {
+        NdArray one = NdArray.ofLongs(new long[] {1});
+        assertThrows(IllegalArgumentException.class, () -> Npz.write(dir.resolve("a.npz"), Map.of("a/b", one)));
+        assertThrows(IllegalArgumentException.class, () -> Npz.write(dir.resolve("a.npz"), Map.of("", one)));
     }
 
     @Test
