@@ -10,6 +10,8 @@ import dev.l2c.error.OutputException;
 import dev.l2c.io.Progress;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
+import dev.l2c.metrics.FashionMnist;
+import dev.l2c.runtime.InitialNoise;
 import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;
@@ -27,7 +29,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * Times sampling runs of several configurations of one model in one process. Every configuration is
@@ -57,11 +58,8 @@ public final class Benchmark {
             for (BenchConfig c : configs) {
                 prepared.add(prepare(model, c, settings));
             }
-            float[] noise = gaussian(settings.seed(), settings.images() * card.sampleElements());
-            long[] labels = new long[settings.images()];
-            for (int i = 0; i < labels.length; i++) {
-                labels[i] = i % card.classes();
-            }
+            float[] noise = InitialNoise.gaussian(settings.seed(), settings.images() * card.sampleElements());
+            long[] labels = FashionMnist.balancedLabels(settings.images(), card.classes());
             SampleRun.Request request = new SampleRun.Request(noise, labels, settings.cfg());
             int n = prepared.size();
             double[][] seconds = new double[n][settings.repeats()];
@@ -146,15 +144,6 @@ public final class Benchmark {
         return new Prepared(c, new PackageExecutor(manifest, s.runtime()), sampler, manifest.graphFiles().size(),
                 manifest.json().path("totals").path("macs_per_sample").asLong(), schedule.layerEvaluations(),
                 schedule.totalLayerEvaluations(), full, tmp);
-    }
-
-    static float[] gaussian(long seed, int n) {
-        Random r = new Random(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return x;
     }
 
     /**

@@ -12,6 +12,8 @@ import dev.l2c.io.Npy;
 import dev.l2c.io.Progress;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
+import dev.l2c.metrics.FashionMnist;
+import dev.l2c.runtime.InitialNoise;
 import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;
@@ -30,7 +32,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.Callable;
 
 /** {@code l2c sample PKG|MODEL}: generate images. */
@@ -176,9 +177,9 @@ final class SampleCommand implements Callable<Integer> {
             if (n < 1) {
                 throw new UsageException("need at least one image (--count)");
             }
-            xT = gaussian(seed, n * card.sampleElements());
+            xT = InitialNoise.gaussian(seed, n * card.sampleElements());
         }
-        long[] y = labels != null ? labels : cycle(n, card.classes());
+        long[] y = labels != null ? labels : FashionMnist.balancedLabels(n, card.classes());
         if (y.length != n) {
             throw new UsageException("--labels gives " + y.length + " labels but the noise holds " + n + " images");
         }
@@ -228,23 +229,6 @@ final class SampleCommand implements Callable<Integer> {
         }
         root.put("peak_rss_bytes", dev.l2c.bench.ProcessMemory.peakRssBytes());
         dev.l2c.io.AtomicOutput.writeFile(stats, o -> o.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
-    }
-
-    static float[] gaussian(long seed, int n) {
-        Random r = new Random(seed);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return x;
-    }
-
-    static long[] cycle(int n, int classes) {
-        long[] y = new long[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = i % classes;
-        }
-        return y;
     }
 
     private OrtRuntime.Options runtimeOptions() throws UsageException {
