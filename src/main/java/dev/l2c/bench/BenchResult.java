@@ -11,15 +11,23 @@ import java.util.Arrays;
  * @param macsPerSample multiply-accumulates of one run, per model-batch sample
  * @param layerEvaluations computed layer evaluations of one run
  * @param totalLayerEvaluations layer evaluations of the same NFE without caching
- * @param runSeconds    wall time of each measured run
+ * @param runSeconds    wall time of each measured run, in round order
  * @param fullStepMillis median wall time of a full step
  * @param cacheStepMillis median wall time of a cache step (NaN when there are none)
  * @param overheadShare median share of a run spent outside ONNX Runtime's run calls
- * @param samples       final samples of the last run (same noise and labels for every configuration)
+ * @param samples       final samples used for quality (same noise and labels for every configuration)
+ * @param sampleCount   how many images {@code samples} holds
+ * @param quality       fidelity to the reference configuration and Fréchet distance (NaN when not measured)
  */
 public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerSample, long layerEvaluations,
                           long totalLayerEvaluations, double[] runSeconds, double fullStepMillis,
-                          double cacheStepMillis, double overheadShare, float[] samples) {
+                          double cacheStepMillis, double overheadShare, float[] samples, int sampleCount,
+                          Quality quality) {
+
+    /** Quality figures of a configuration. */
+    public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages) {
+        public static final Quality NONE = new Quality(Double.NaN, Double.NaN, Double.NaN, 0);
+    }
 
     public double median() {
         return Stats.median(runSeconds);
@@ -31,5 +39,15 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
 
     public double max() {
         return Arrays.stream(runSeconds).max().orElse(Double.NaN);
+    }
+
+    public BenchResult withQuality(Quality q) {
+        return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
+                fullStepMillis, cacheStepMillis, overheadShare, samples, sampleCount, q);
+    }
+
+    public BenchResult withSamples(float[] newSamples, int count) {
+        return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
+                fullStepMillis, cacheStepMillis, overheadShare, newSamples, count, quality);
     }
 }

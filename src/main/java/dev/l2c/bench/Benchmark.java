@@ -7,10 +7,16 @@ import dev.l2c.emit.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
+import dev.l2c.error.UsageException;
 import dev.l2c.io.Progress;
+import dev.l2c.metrics.ClassifierFeatures;
+import dev.l2c.metrics.FashionMnist;
+import dev.l2c.metrics.FashionMnistReference;
+import dev.l2c.metrics.FeatureStatistics;
+import dev.l2c.metrics.Fidelity;
+import dev.l2c.metrics.FrechetDistance;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
-import dev.l2c.metrics.FashionMnist;
 import dev.l2c.runtime.InitialNoise;
 import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
@@ -27,20 +33,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Times sampling runs of several configurations of one model in one process. Every configuration is
- * loaded (and compiled) first; then rounds run each configuration once in turn (A B C A B C …), so
- * slow drifts of the machine (other load, thermal state) hit all of them alike. All runs start from
- * the same noise and labels.
+ * Times sampling runs of several configurations of one model in one process, then measures their
+ * quality. Every configuration is loaded (and compiled) first; then rounds run each configuration once
+ * in turn (A B C A B C …), so slow drifts of the machine (other load, thermal state) hit all of them
+ * alike. All runs start from the same noise and labels.
+ *
+ * <p>Quality: fidelity (PSNR, max |Δ|) of each configuration's final samples to those of the
+ * reference configuration (the full schedule) from the same noise; and, with {@code fdImages > 0}, the
+ * Fréchet distance of the classifier features of that many class-balanced samples to the
+ * Fashion-MNIST test set (fidelity is then measured on those samples too).
  */
 public final class Benchmark {
 
-    /** How to run. {@code sampler} null means the model card's default. */
+    /**
+     * How to run. {@code sampler} null means the model card's default; {@code reference} names the
+     * configuration quality is measured against (null: the first).
+     */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
-                           String sampler, boolean clip) {
+                           String sampler, boolean clip, int fdImages, int fdBatch, String reference) {
     }
 
     private Benchmark() {
@@ -53,60 +68,141 @@ public final class Benchmark {
     public static List<BenchResult> run(LoadedModel model, List<BenchConfig> configs, Settings settings)
             throws L2cException {
         ModelCard card = model.card();
+        int referenceIndex = referenceIndex(configs, settings.reference());
         List<Prepared> prepared = new ArrayList<>();
         try {
             for (BenchConfig c : configs) {
                 prepared.add(prepare(model, c, settings));
             }
-            float[] noise = InitialNoise.gaussian(settings.seed(), settings.images() * card.sampleElements());
-            long[] labels = FashionMnist.balancedLabels(settings.images(), card.classes());
-            SampleRun.Request request = new SampleRun.Request(noise, labels, settings.cfg());
-            int n = prepared.size();
-            double[][] seconds = new double[n][settings.repeats()];
-            double[][] overhead = new double[n][settings.repeats()];
-            double[] fullMs = new double[n];
-            double[] cacheMs = new double[n];
-            float[][] samples = new float[n][];
-            long totalEvaluations = 0;
-            for (Prepared p : prepared) {
-                totalEvaluations += (long) p.sampler().evaluations() * (settings.warmup() + settings.repeats());
+            List<BenchResult> results = time(card, prepared, settings);
+            if (settings.fdImages() > 0) {
+                results = generateForQuality(card, prepared, results, settings);
             }
-            try (Progress progress = Progress.start("bench", totalEvaluations, true)) {
-                for (int round = 0; round < settings.warmup() + settings.repeats(); round++) {
-                    for (int i = 0; i < n; i++) {
-                        Prepared p = prepared.get(i);
-                        SampleRun.Output o = SampleRun.run(p.executor(), card, p.sampler(), request, progress);
-                        int r = round - settings.warmup();
-                        if (r >= 0) {
-                            seconds[i][r] = o.wallNanos() / 1e9;
-                            overhead[i][r] = o.overheadShare();
-                            samples[i] = o.samples();
-                            if (r == settings.repeats() - 1) {
-                                fullMs[i] = Stats.median(o.stepNanos(), p.fullSteps());
-                                boolean[] cache = new boolean[p.fullSteps().length];
-                                for (int k = 0; k < cache.length; k++) {
-                                    cache[k] = !p.fullSteps()[k];
-                                }
-                                cacheMs[i] = Stats.median(o.stepNanos(), cache);
-                            }
-                        }
-                    }
-                }
-            }
-            List<BenchResult> results = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                Prepared p = prepared.get(i);
-                results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs(), p.macs(),
-                        p.layerEvaluations(), p.totalLayerEvaluations(), seconds[i], fullMs[i], cacheMs[i],
-                        Stats.median(overhead[i]), samples[i]));
-            }
-            return results;
+            return measureQuality(results, referenceIndex, card, settings);
         } finally {
             for (Prepared p : prepared) {
                 p.executor().close();
                 if (p.tempDir() != null) {
                     deleteTree(p.tempDir());
                 }
+            }
+        }
+    }
+
+    private static int referenceIndex(List<BenchConfig> configs, String name) throws UsageException {
+        if (name == null) {
+            return 0;
+        }
+        for (int i = 0; i < configs.size(); i++) {
+            if (configs.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        throw new UsageException("--reference '" + name + "' is not one of the configurations "
+                + configs.stream().map(BenchConfig::name).toList());
+    }
+
+    private static List<BenchResult> time(ModelCard card, List<Prepared> prepared, Settings settings) throws L2cException {
+        float[] noise = InitialNoise.gaussian(settings.seed(), settings.images() * card.sampleElements());
+        long[] labels = FashionMnist.balancedLabels(settings.images(), card.classes());
+        SampleRun.Request request = new SampleRun.Request(noise, labels, settings.cfg());
+        int n = prepared.size();
+        double[][] seconds = new double[n][settings.repeats()];
+        double[][] overhead = new double[n][settings.repeats()];
+        double[] fullMs = new double[n];
+        double[] cacheMs = new double[n];
+        float[][] samples = new float[n][];
+        long totalEvaluations = 0;
+        for (Prepared p : prepared) {
+            totalEvaluations += (long) p.sampler().evaluations() * (settings.warmup() + settings.repeats());
+        }
+        try (Progress progress = Progress.start("timing", totalEvaluations, true)) {
+            for (int round = 0; round < settings.warmup() + settings.repeats(); round++) {
+                for (int i = 0; i < n; i++) {
+                    Prepared p = prepared.get(i);
+                    SampleRun.Output o = SampleRun.run(p.executor(), card, p.sampler(), request, progress);
+                    int r = round - settings.warmup();
+                    if (r < 0) {
+                        continue;
+                    }
+                    seconds[i][r] = o.wallNanos() / 1e9;
+                    overhead[i][r] = o.overheadShare();
+                    samples[i] = o.samples();
+                    if (r == settings.repeats() - 1) {
+                        fullMs[i] = Stats.median(o.stepNanos(), p.fullSteps());
+                        boolean[] cache = new boolean[p.fullSteps().length];
+                        for (int k = 0; k < cache.length; k++) {
+                            cache[k] = !p.fullSteps()[k];
+                        }
+                        cacheMs[i] = Stats.median(o.stepNanos(), cache);
+                    }
+                }
+            }
+        }
+        List<BenchResult> results = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Prepared p = prepared.get(i);
+            results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs(), p.macs(),
+                    p.layerEvaluations(), p.totalLayerEvaluations(), seconds[i], fullMs[i], cacheMs[i],
+                    Stats.median(overhead[i]), samples[i], settings.images(), BenchResult.Quality.NONE));
+        }
+        return results;
+    }
+
+    /** Generates {@code fdImages} class-balanced samples per configuration, from the same noise. */
+    private static List<BenchResult> generateForQuality(ModelCard card, List<Prepared> prepared, List<BenchResult> timed,
+                                                        Settings s) throws L2cException {
+        int n = s.fdImages();
+        int per = card.sampleElements();
+        float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
+        long[] labels = FashionMnist.balancedLabels(n, card.classes());
+        long total = 0;
+        for (Prepared p : prepared) {
+            total += (long) p.sampler().evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
+        }
+        List<BenchResult> out = new ArrayList<>();
+        try (Progress progress = Progress.start("quality samples", total, true)) {
+            for (int i = 0; i < prepared.size(); i++) {
+                Prepared p = prepared.get(i);
+                float[] all = new float[n * per];
+                for (int start = 0; start < n; start += s.fdBatch()) {
+                    int b = Math.min(s.fdBatch(), n - start);
+                    SampleRun.Request req = new SampleRun.Request(
+                            Arrays.copyOfRange(noise, start * per, (start + b) * per),
+                            Arrays.copyOfRange(labels, start, start + b), s.cfg());
+                    float[] x = SampleRun.run(p.executor(), card, p.sampler(), req, progress).samples();
+                    System.arraycopy(x, 0, all, start * per, b * per);
+                }
+                out.add(timed.get(i).withSamples(all, n));
+            }
+        }
+        return out;
+    }
+
+    private static List<BenchResult> measureQuality(List<BenchResult> results, int referenceIndex, ModelCard card,
+                                                    Settings s) throws L2cException {
+        float[] reference = results.get(referenceIndex).samples();
+        FeatureStatistics real = null;
+        ClassifierFeatures classifier = null;
+        try {
+            if (s.fdImages() > 0) {
+                classifier = ClassifierFeatures.open(ClassifierFeatures.DEFAULT_MODEL);
+                real = FashionMnistReference.testSet(classifier).statistics();
+            }
+            List<BenchResult> out = new ArrayList<>();
+            for (BenchResult r : results) {
+                Fidelity f = Fidelity.of(r.samples(), reference);
+                double fd = Double.NaN;
+                if (classifier != null) {
+                    FeatureStatistics gen = classifier.statistics(r.samples(), r.sampleCount());
+                    fd = FrechetDistance.between(gen, real).value();
+                }
+                out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(), fd, s.fdImages())));
+            }
+            return out;
+        } finally {
+            if (classifier != null) {
+                classifier.close();
             }
         }
     }
@@ -120,7 +216,7 @@ public final class Benchmark {
         if (c.isPlain()) {
             Sampler sampler = Samplers.create(samplerName, ns, c.nfe(), clip);
             boolean[] full = new boolean[c.nfe()];
-            java.util.Arrays.fill(full, true);
+            Arrays.fill(full, true);
             return new Prepared(c, new PlainModelExecutor(model.file(), card, s.runtime()), sampler, 1,
                     model.layers().macsPerSampleFull() * c.nfe(), (long) layers * c.nfe(), (long) layers * c.nfe(),
                     full, null);
@@ -146,30 +242,55 @@ public final class Benchmark {
                 schedule.totalLayerEvaluations(), full, tmp);
     }
 
+    /** Paired speedups per round: the baseline's time over this configuration's, same round. */
+    static double[] pairedSpeedups(BenchResult base, BenchResult r) {
+        double[] s = new double[r.runSeconds().length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = base.runSeconds()[i] / r.runSeconds()[i];
+        }
+        return s;
+    }
+
     /**
-     * Measured speedup over the first configuration (median time ratio), ideal speedup (MACs ratio),
-     * and the realized share: measured ÷ ideal.
+     * The results table: measured speedup over the timing baseline (the first configuration) as the
+     * median of per-round paired ratios with their range, ideal speedup (MACs ratio), realized share =
+     * measured ÷ ideal, quality against the reference configuration.
      */
     public static String markdown(LoadedModel model, Settings s, List<BenchResult> results) {
         BenchResult base = results.get(0);
+        String ref = s.reference() == null ? base.config().name() : s.reference();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s, %d images, CFG %.2f (model batch %d), %s, %d measured rounds after %d warm-up, "
-                        + "interleaved; baseline: %s%n%n", model.file().getFileName(), s.images(), s.cfg(),
-                s.cfg() == 1f ? s.images() : 2 * s.images(), s.runtime().provider(), s.repeats(), s.warmup(),
-                base.config().name()));
-        sb.append("| configuration | NFE | graphs | layer evals | MACs % | median s (min–max) | full step ms | cache step ms "
-                + "| speedup | ideal | realized | outside ORT |\n");
-        sb.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        sb.append(String.format(Locale.ROOT, "%s, %d images per timed run, CFG %.2f (model batch %d), %s, %s; %d measured "
+                        + "rounds after %d warm-up, interleaved. Speedups are over `%s`; quality is against `%s`%s.%n%n",
+                model.file().getFileName(), s.images(), s.cfg(), s.cfg() == 1f ? s.images() : 2 * s.images(),
+                s.runtime().provider(), cpuName(), s.repeats(), s.warmup(), base.config().name(), ref,
+                s.fdImages() > 0 ? String.format(Locale.ROOT, " on %d class-balanced samples; FD against the "
+                        + "Fashion-MNIST test set (classifier features)", s.fdImages()) : " on the timed samples"));
+        sb.append("| schedule | NFE | layer evals | MACs % | ideal speedup | measured speedup (range) | realized "
+                + "| median s | full / cache step ms | PSNR dB | max abs diff | FD |\n");
+        sb.append("|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|\n");
         for (BenchResult r : results) {
-            double speedup = base.median() / r.median();
+            double[] paired = pairedSpeedups(base, r);
+            double speedup = Stats.median(paired);
+            double lo = Arrays.stream(paired).min().orElse(Double.NaN);
+            double hi = Arrays.stream(paired).max().orElse(Double.NaN);
             double ideal = (double) base.macsPerSample() / r.macsPerSample();
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %d/%d | %.1f | %.3f (%.3f–%.3f) | %.1f | %s | %.3f | %.3f | %.1f%% | %.2f%% |%n",
-                    r.config().name(), r.nfe(), r.graphs(), r.layerEvaluations(), r.totalLayerEvaluations(),
-                    100.0 * r.macsPerSample() / base.macsPerSample(), r.median(), r.min(), r.max(), r.fullStepMillis(),
+            BenchResult.Quality q = r.quality();
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d/%d | %.1f | %.3f | %.3f (%.3f–%.3f) | %.1f%% | %.3f | %.1f / %s | %s | %s | %s |%n",
+                    r.config().name(), r.nfe(), r.layerEvaluations(), r.totalLayerEvaluations(),
+                    100.0 * r.macsPerSample() / base.macsPerSample(), ideal, speedup, lo, hi, 100 * speedup / ideal,
+                    r.median(), r.fullStepMillis(),
                     Double.isNaN(r.cacheStepMillis()) ? "–" : String.format(Locale.ROOT, "%.1f", r.cacheStepMillis()),
-                    speedup, ideal, 100 * speedup / ideal, 100 * r.overheadShare()));
+                    Double.isInfinite(q.psnr()) ? "∞" : fmt(q.psnr(), "%.2f"), fmt(q.maxAbsDiff(), "%.4f"), fmt(q.fd(), "%.1f")));
         }
+        sb.append(String.format(Locale.ROOT, "%nRunner overhead (share of run time outside ONNX Runtime's run calls): %s.%n",
+                String.join(", ", results.stream().map(r -> String.format(Locale.ROOT, "%s %.2f%%",
+                        r.config().name(), 100 * r.overheadShare())).toList())));
         return sb.toString();
+    }
+
+    private static String fmt(double v, String f) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, f, v);
     }
 
     public static ObjectNode json(LoadedModel model, Settings s, List<BenchResult> results) {
@@ -184,6 +305,7 @@ public final class Benchmark {
         root.put("provider", s.runtime().provider().toString());
         root.put("threads", s.runtime().threads());
         root.put("prepack", s.runtime().prepack().toString());
+        root.put("fd_images", s.fdImages());
         root.put("cpu", cpuName());
         BenchResult base = results.get(0);
         ArrayNode arr = root.putArray("results");
@@ -191,6 +313,7 @@ public final class Benchmark {
             ObjectNode o = arr.addObject();
             o.put("name", r.config().name());
             o.put("schedule", r.config().schedule() == null ? null : r.config().schedule().toString());
+            o.put("fewer_steps_curve", r.config().fewerStepsCurve());
             o.put("nfe", r.nfe());
             o.put("graphs", r.graphs());
             o.put("macs_per_sample", r.macsPerSample());
@@ -202,15 +325,36 @@ public final class Benchmark {
             }
             o.put("median_seconds", r.median());
             o.put("full_step_ms", r.fullStepMillis());
-            o.put("cache_step_ms", Double.isNaN(r.cacheStepMillis()) ? null : r.cacheStepMillis());
-            double speedup = base.median() / r.median();
+            putNumber(o, "cache_step_ms", r.cacheStepMillis());
+            double speedup = Stats.median(pairedSpeedups(base, r));
             double ideal = (double) base.macsPerSample() / r.macsPerSample();
             o.put("speedup", speedup);
             o.put("ideal_speedup", ideal);
             o.put("realized_share", speedup / ideal);
             o.put("outside_ort_share", r.overheadShare());
+            putNumber(o, "psnr_db", r.quality().psnr());
+            putNumber(o, "max_abs_diff", r.quality().maxAbsDiff());
+            putNumber(o, "fd", r.quality().fd());
         }
         return root;
+    }
+
+    private static void putNumber(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.putNull(key);
+        }
+    }
+
+    /** The chart points: latency and FD (or PSNR when FD was not measured). */
+    public static List<QualityLatencyChart.Point> chartPoints(List<BenchResult> results, boolean useFd) {
+        List<QualityLatencyChart.Point> points = new ArrayList<>();
+        for (BenchResult r : results) {
+            points.add(new QualityLatencyChart.Point(r.config().name(), r.median(),
+                    useFd ? r.quality().fd() : r.quality().psnr(), r.config().fewerStepsCurve()));
+        }
+        return points;
     }
 
     static String cpuName() {

@@ -2,17 +2,24 @@ package dev.l2c.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.l2c.bench.Benchmark;
+import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.bench.BenchConfig;
 import dev.l2c.bench.BenchResult;
+import dev.l2c.bench.Benchmark;
+import dev.l2c.bench.QualityLatencyChart;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
 import dev.l2c.io.AtomicOutput;
+import dev.l2c.io.ImageGrid;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.schedule.BaselineSchedules;
+import dev.l2c.schedule.ReferenceSchedules;
+import dev.l2c.schedule.Schedule;
+import dev.l2c.schedule.ScheduleJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,35 +30,45 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
-/** {@code l2c bench MODEL}: interleaved timing of schedules on one model and provider. */
+/** {@code l2c bench MODEL}: quality and speed of schedules on one model and provider, side by side. */
 @Command(name = "bench", description = {
         "Time sampling runs of several schedules on one model, interleaved (A B C A B C ...) so machine drift hits all",
-        "alike; report medians, the measured speedup over the first configuration, the ideal speedup (MACs) and the",
-        "realized share of it. Writes results.md and results.json into --out."})
+        "alike, and measure their quality: PSNR and max |diff| against the full schedule from the same noise, and",
+        "(--fd N) the Frechet distance of N class-balanced samples to the Fashion-MNIST test set.",
+        "--suite adds: the full loop, the reference L2C-style mask, and baselines matched to its compute (fewer steps,",
+        "FORA, DeepCache, random layers), plus more fewer-steps points for the curve.",
+        "Writes results.md, results.json, a quality-vs-latency chart and one sample grid per schedule into --out."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;
 
-    @Option(names = "--plain", description = "Include the plain ONNX Runtime loop over the original model (named 'plain').")
+    @Option(names = "--plain", description = "Include the plain ONNX Runtime loop over the original model (named 'full').")
     boolean plain;
+
+    @Option(names = "--suite", description = "Add the standard comparison (see above); implies --plain.")
+    boolean suite;
+
+    @Option(names = "--remove", paramLabel = "F",
+            description = "With --suite: fraction of MACs the matched baselines remove (default: what the reference mask removes).")
+    Double remove;
 
     @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and time (repeatable).")
     List<String> schedules = new ArrayList<>();
 
-    @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the plain loop (schedules carry their own).")
+    @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the full loop and of --suite schedules.")
     int nfe;
 
-    @Option(names = "--images", defaultValue = "8", description = "Images per run (the model batch is doubled by CFG).")
+    @Option(names = "--images", defaultValue = "8", description = "Images per timed run (the model batch is doubled by CFG).")
     int images;
 
-    @Option(names = "--cfg", defaultValue = "1.5")
-    float cfg;
+    @Option(names = "--cfg", description = "Guidance scale (default: the card's).")
+    Float cfg;
 
     @Option(names = "--seed", defaultValue = "0")
     long seed;
@@ -62,13 +79,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured rounds first.")
     int warmup;
 
+    @Option(names = "--fd", defaultValue = "0", paramLabel = "N",
+            description = "Also generate N class-balanced samples per schedule for the Frechet distance (0: skip; reported figures use >= 1000).")
+    int fdImages;
+
+    @Option(names = "--fd-batch", defaultValue = "100", description = "Images per run when generating for FD.")
+    int fdBatch;
+
+    @Option(names = "--reference", paramLabel = "NAME", description = "Configuration quality is measured against (default: the first).")
+    String reference;
+
     @Option(names = "--threads", defaultValue = "0")
     int threads;
 
     @Option(names = "--prepack", defaultValue = "auto", description = "auto, on or off (see `l2c sample --help`).")
     String prepack;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for results.md and results.json.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the results.")
     Path out;
 
     @Mixin
@@ -79,13 +106,17 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
-        if (repeats < 1 || warmup < 0 || images < 1) {
-            throw new UsageException("--repeats and --images must be positive, --warmup not negative");
+        if (repeats < 1 || warmup < 0 || images < 1 || fdImages < 0 || fdBatch < 1 || nfe < 1) {
+            throw new UsageException("--repeats, --images, --fd-batch and --nfe must be positive, --warmup and --fd not negative");
         }
         LoadedModel m = modelOptions.load(model);
+        createFolder(out);
         List<BenchConfig> configs = new ArrayList<>();
-        if (plain) {
-            configs.add(BenchConfig.plain("plain", nfe));
+        if (plain || suite) {
+            configs.add(BenchConfig.plain("full", nfe));
+        }
+        if (suite) {
+            configs.addAll(suiteConfigs(m));
         }
         for (String s : schedules) {
             int eq = s.indexOf('=');
@@ -95,7 +126,13 @@ final class BenchCommand implements Callable<Integer> {
             configs.add(BenchConfig.schedule(s.substring(0, eq), Path.of(s.substring(eq + 1))));
         }
         if (configs.isEmpty()) {
-            throw new UsageException("nothing to time: give --plain and/or --schedule NAME=FILE");
+            throw new UsageException("nothing to time: give --suite, --plain and/or --schedule NAME=FILE");
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (BenchConfig c : configs) {
+            if (!names.add(c.name())) {
+                throw new UsageException("two configurations are called '" + c.name() + "'");
+            }
         }
         OrtRuntime.Prepack pp = switch (prepack.toLowerCase(Locale.ROOT)) {
             case "auto" -> OrtRuntime.Prepack.AUTO;
@@ -103,24 +140,80 @@ final class BenchCommand implements Callable<Integer> {
             case "off" -> OrtRuntime.Prepack.OFF;
             default -> throw new UsageException("--prepack must be auto, on or off");
         };
-        Benchmark.Settings settings = new Benchmark.Settings(images, cfg, seed, repeats, warmup,
-                new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, pp, 0), samplerOptions.sampler,
-                !samplerOptions.noClip);
+        Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
+                repeats, warmup, new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, pp, 0),
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference);
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);
-        write(out, md, Benchmark.json(m, settings, results));
+        writeResults(m, settings, results, md);
         return 0;
     }
 
-    static void write(Path dir, String markdown, ObjectNode json) throws OutputException {
+    /** The full loop's companions: reference mask, matched baselines and the fewer-steps curve. */
+    private List<BenchConfig> suiteConfigs(LoadedModel m) throws L2cException {
+        Sampler sampler = samplerOptions.create(m.card(), nfe);
+        String pattern = sampler.schedulePattern();
+        int layers = m.layers().size();
+        long[] layerMacs = m.layers().layers().stream().mapToLong(CacheableLayer::macsPerSample).toArray();
+        long fullMacs = m.layers().macsPerSampleFull();
+        Schedule reference = ReferenceSchedules.referenceMask(nfe, layers, pattern);
+        double target = remove != null ? remove
+                : BaselineSchedules.removedMacFraction(reference, layerMacs, fullMacs, nfe);
+        if (target < 0 || target >= 1) {
+            throw new UsageException("--remove must be in [0, 1)");
+        }
+        Path dir = out.resolve("schedules");
+        createFolder(dir);
+        List<BenchConfig> configs = new ArrayList<>();
+        configs.add(save(dir, "l2c-reference-mask", reference));
+        for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
+            Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, seed);
+            BenchConfig c = save(dir, kind + "-matched", s);
+            configs.add(kind.equals("fewer-steps") ? c.onFewerStepsCurve() : c);
+        }
+        for (double keep : new double[]{0.5, 0.75}) {
+            int n = BaselineSchedules.fewerStepsNfe(nfe, keep, pattern);
+            if (n != nfe && configs.stream().noneMatch(c -> c.name().equals("steps-" + n))) {
+                configs.add(save(dir, "steps-" + n, BaselineSchedules.fewerSteps(nfe, n, layers, pattern)).onFewerStepsCurve());
+            }
+        }
+        System.err.printf(Locale.ROOT, "suite: baselines matched to remove %.1f%% of the MACs of %d full evaluations%n",
+                100 * target, nfe);
+        return configs;
+    }
+
+    private static BenchConfig save(Path dir, String name, Schedule s) throws L2cException {
+        Path file = dir.resolve(name + ".json");
+        ScheduleJson.write(s, file);
+        return BenchConfig.schedule(name, file);
+    }
+
+    private void writeResults(LoadedModel m, Benchmark.Settings settings, List<BenchResult> results, String md)
+            throws L2cException {
+        ObjectNode json = Benchmark.json(m, settings, results);
+        AtomicOutput.writeFile(out.resolve("results.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
+        AtomicOutput.writeFile(out.resolve("results.json"), o -> o.write(new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json)));
+        boolean fd = settings.fdImages() > 0;
+        QualityLatencyChart.write(out.resolve(fd ? "fd_vs_latency.png" : "psnr_vs_latency.png"),
+                m.file().getFileName() + ": " + (fd ? "FD (lower is better)" : "PSNR vs full (higher is better)")
+                        + " vs latency, CPU",
+                fd ? "Fréchet distance to the test set" : "PSNR vs full schedule (dB)",
+                Benchmark.chartPoints(results, fd));
+        int shown = Math.min(20, results.get(0).sampleCount());
+        for (BenchResult r : results) {
+            var c = m.card();
+            ImageGrid.writePng(out.resolve("grid_" + r.config().name() + ".png"), r.samples(), shown, c.channels(),
+                    c.height(), c.width(), Math.min(10, shown), Math.max(1, 56 / c.height()));
+        }
+    }
+
+    private static void createFolder(Path dir) throws OutputException {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new OutputException(dir, "cannot create: " + e.getMessage());
         }
-        AtomicOutput.writeFile(dir.resolve("results.md"), o -> o.write(markdown.getBytes(StandardCharsets.UTF_8)));
-        AtomicOutput.writeFile(dir.resolve("results.json"), o -> o.write(new ObjectMapper()
-                .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json)));
     }
 }

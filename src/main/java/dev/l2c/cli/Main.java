@@ -32,6 +32,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // charts and image grids are drawn off-screen
+        System.setProperty("java.awt.headless", "true");
         System.exit(run(args));
     }
 
