@@ -13,7 +13,7 @@ import java.io.PrintWriter;
  * its kind (see {@link L2cException}); {@code --verbose} adds the stack trace. Exit 1 is an internal
  * error, which always shows its stack trace: it is a bug.
  */
-@Command(name = "l2c", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "l2c", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Main.Version.class,
         description = "Ahead-of-time Learning-to-Cache for diffusion transformers: compile cache schedules into "
                 + "per-step ONNX graphs and sample with ONNX Runtime.",
         subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class, BenchCommand.class,
