@@ -32,9 +32,4 @@ public record BuiltModel(Path folder, String name, ArchitectureConfig config, lo
     public Path card() {
         return folder.resolve(ModelBuilder.CARD_FILE);
     }
-
-    BuiltModel in(Path otherFolder) {
-        return new BuiltModel(otherFolder, name, config, seed, parameters, weightTensors, weightFileBytes,
-                graphFileBytes, nodes, largestBufferBytes, seconds);
-    }
 }

@@ -1,5 +1,6 @@
 package dev.l2c.modelbuild;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,7 +18,6 @@ import dev.l2c.ir.Shape;
 import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Value;
 import dev.l2c.ir.serde.OnnxWriter;
-import dev.l2c.model.ModelCard;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -69,10 +69,8 @@ public final class ModelBuilder {
                                    boolean showProgress) throws L2cException {
         BuiltModel[] built = new BuiltModel[1];
         long t0 = System.nanoTime();
-        long expectedBytes = config.parameterCount() * Float.BYTES;
-        long units = (expectedBytes + StreamingWeightsWriter.CHUNK_BYTES - 1) / StreamingWeightsWriter.CHUNK_BYTES;
-        boolean bar = showProgress && expectedBytes >= PROGRESS_THRESHOLD_BYTES;
-        try (Progress progress = Progress.start("build " + config.family() + " (MiB)", units, bar)) {
+        boolean bar = showProgress && config.parameterCount() * Float.BYTES >= PROGRESS_THRESHOLD_BYTES;
+        try (Progress progress = Progress.start("build " + config.family() + " (MiB)", progressUnits(config), bar)) {
             AtomicOutput.writeFolder(target, replace, folder -> built[0] = writeInto(config, seed, name, folder, progress));
         }
         BuiltModel b = built[0];
@@ -91,7 +89,8 @@ public final class ModelBuilder {
         Path weightsFile = folder.resolve(WEIGHTS_FILE);
         Graph graph = new Graph(name);
         StreamingWeightsWriter writer;
-        try (StreamingWeightsWriter w = new StreamingWeightsWriter(weightsFile, seed, progressListener(progress))) {
+        MebibyteSteps steps = new MebibyteSteps(progress, progressUnits(config));
+        try (StreamingWeightsWriter w = new StreamingWeightsWriter(weightsFile, seed, steps)) {
             writer = w;
             GraphAssembler assembler = new GraphAssembler(graph, w);
             if (config instanceof DitConfig dit) {
@@ -102,6 +101,7 @@ public final class ModelBuilder {
                 throw new IllegalStateException("unknown architecture " + config);
             }
         }
+        steps.stepTo(Long.MAX_VALUE); // the last, partial MiB
         if (writer.parameters() != config.parameterCount()) {
             throw new IllegalStateException("built " + writer.parameters() + " parameters but " + config.describe()
                     + " has " + config.parameterCount());
@@ -128,26 +128,45 @@ public final class ModelBuilder {
         return config.family() + "_random_s" + seed;
     }
 
-    private static LongConsumer progressListener(Progress progress) {
-        long[] reported = {0};
-        long[] last = {System.nanoTime()};
-        return bytes -> {
-            long units = bytes / StreamingWeightsWriter.CHUNK_BYTES;
-            while (reported[0] < units) {
+    /** Counts MiB of weights written as progress steps, each with the time since the previous one. */
+    private static final class MebibyteSteps implements LongConsumer {
+        private final Progress progress;
+        private final long total;
+        private long reported;
+        private long last = System.nanoTime();
+
+        MebibyteSteps(Progress progress, long total) {
+            this.progress = progress;
+            this.total = total;
+        }
+
+        @Override
+        public void accept(long bytes) {
+            stepTo(bytes / StreamingWeightsWriter.CHUNK_BYTES);
+        }
+
+        /** Steps up to {@code units}, never past the total (alignment padding is not in it). */
+        void stepTo(long units) {
+            while (reported < Math.min(units, total)) {
                 long now = System.nanoTime();
-                progress.step(now - last[0]);
-                last[0] = now;
-                reported[0]++;
+                progress.step(now - last);
+                last = now;
+                reported++;
             }
-        };
+        }
+    }
+
+    static long progressUnits(ArchitectureConfig config) {
+        long bytes = config.parameterCount() * Float.BYTES;
+        return (bytes + StreamingWeightsWriter.CHUNK_BYTES - 1) / StreamingWeightsWriter.CHUNK_BYTES;
     }
 
     /** The card, with a description and the build's provenance (fields the card reader ignores). */
     private static ObjectNode cardJson(ArchitectureConfig config, long seed, String name) {
         ObjectNode plain = config.card(name).toJson();
         ObjectNode root = JSON.createObjectNode();
-        for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = plain.fields(); it.hasNext(); ) {
-            Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e = it.next();
+        for (Iterator<Map.Entry<String, JsonNode>> it = plain.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
             root.set(e.getKey(), e.getValue());
             if (e.getKey().equals("family")) {
                 root.put("description", config.describe() + ", " + config.parameterCount()

@@ -41,7 +41,7 @@ class ReferenceNumericsTest {
 
     @Test
     void uvitWithTheH2OptionsMatchesTheReference() throws Exception {
-        // U-ViT-H/2's choices at toy size: latents of 4 channels, no qkv bias, no time MLP, 1 + mid + 1 blocks... and 2 more
+        // U-ViT-H/2's choices at toy size: 4-channel latents, no qkv bias, no time MLP; 2 in + mid + 2 out blocks
         checkUvit(new UvitConfig(8, 2, 4, 32, 5, 2, 4.0, false, 7, false, true));
     }
 
