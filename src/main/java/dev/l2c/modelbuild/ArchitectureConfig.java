@@ -1,0 +1,65 @@
+package dev.l2c.modelbuild;
+
+import dev.l2c.ir.DataType;
+import dev.l2c.model.ModelCard;
+
+/**
+ * The size and options of a diffusion transformer the {@link ModelBuilder} can write: a
+ * {@link DitConfig} or a {@link UvitConfig}. Both validate themselves when constructed, so a config
+ * that exists can be built.
+ */
+public sealed interface ArchitectureConfig permits DitConfig, UvitConfig {
+
+    /** The card's family: "dit" or "uvit". */
+    String family();
+
+    /** A short human-readable description, e.g. "DiT (hidden 1152, depth 28, 16 heads, patch 2, 32x32x4)". */
+    String describe();
+
+    /** Transformer blocks; the model has two cacheable layers (attention, MLP) per block. */
+    int blocks();
+
+    /** Float32 elements of all weights together (the initializers of the built graph). */
+    long parameterCount();
+
+    /** Channels of the model input {@code x}. */
+    int inChannels();
+
+    /** Channels of the output {@code out} (twice the input's for a DiT with learned sigma). */
+    int outChannels();
+
+    /** Height and width of {@code x} (both models take square inputs). */
+    int imageSize();
+
+    /** Element type of the timestep input {@code t}: int64 for DiT, float32 for U-ViT, as in the demo exports. */
+    DataType timestepType();
+
+    /** Number of real classes; the label embedding has one more row, the null class for guidance. */
+    int classes();
+
+    /**
+     * The model card describing the built model's diffusion conventions. Inputs of 1 or 3 channels are
+     * taken as pixel images in [-1, 1] whose predicted x0 DDIM clips (like the demo models); other
+     * channel counts as VAE latents (like the 4-channel DiT-XL/2 and U-ViT-H/2), which are not clipped.
+     */
+    ModelCard card(String name);
+
+    /** Whether the input looks like pixels (1 or 3 channels) rather than latents; see {@link #card}. */
+    default boolean pixelSpace() {
+        return inChannels() == 1 || inChannels() == 3;
+    }
+
+    /** Throws IllegalArgumentException when one tensor of {@code elements} float32 values would exceed 2 GiB. */
+    static void requireTensorFits(String what, long elements) {
+        if (elements <= 0 || elements > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException(what + " would hold " + elements
+                    + " values; a single weight tensor must stay under 2 GiB (choose a smaller size)");
+        }
+    }
+
+    static void requirePositive(String what, double value) {
+        if (!(value > 0)) {
+            throw new IllegalArgumentException(what + " must be positive, not " + value);
+        }
+    }
+}
