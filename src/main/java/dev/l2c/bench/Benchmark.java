@@ -304,7 +304,7 @@ public final class Benchmark {
         root.put("warmup", s.warmup());
         root.put("provider", s.runtime().provider().toString());
         root.put("threads", s.runtime().threads());
-        root.put("prepack", s.runtime().prepack().toString());
+        root.put("memory", s.runtime().memory().toString());
         root.put("fd_images", s.fdImages());
         root.put("cpu", cpuName());
         BenchResult base = results.get(0);

@@ -14,6 +14,16 @@ public final class ProcessMemory {
         return statusField("VmHWM:");
     }
 
+    /** Resident anonymous memory (heap, arenas, private copies) in bytes. */
+    public static long anonymousRssBytes() {
+        return statusField("RssAnon:");
+    }
+
+    /** Resident file-backed memory (mapped weights, libraries) in bytes. */
+    public static long fileRssBytes() {
+        return statusField("RssFile:");
+    }
+
     /** Current resident set size (VmRSS) in bytes. */
     public static long rssBytes() {
         return statusField("VmRSS:");

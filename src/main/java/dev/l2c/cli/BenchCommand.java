@@ -92,8 +92,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0")
     int threads;
 
-    @Option(names = "--prepack", defaultValue = "auto", description = "auto, on or off (see `l2c sample --help`).")
-    String prepack;
+    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
+            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
+            + "step graphs), auto (speed for one graph, lean for several).")
+    String memory;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the results.")
     Path out;
@@ -134,12 +136,10 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UsageException("two configurations are called '" + c.name() + "'");
             }
         }
-        OrtRuntime.Prepack pp = switch (prepack.toLowerCase(Locale.ROOT)) {
-            case "auto" -> OrtRuntime.Prepack.AUTO;
-            case "on" -> OrtRuntime.Prepack.ON;
-            case "off" -> OrtRuntime.Prepack.OFF;
-            default -> throw new UsageException("--prepack must be auto, on or off");
-        };
+        OrtRuntime.Memory pp = OrtRuntime.parseMemory(memory);
+        if (pp == null) {
+            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
+        }
         Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
                 repeats, warmup, new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, pp, 0),
                 samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference);

@@ -78,9 +78,10 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
     int threads;
 
-    @Option(names = "--prepack", defaultValue = "auto",
-            description = "Weight prepacking: auto (on for one graph, off when several share weights), on, off.")
-    String prepack;
+    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
+            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
+            + "step graphs), auto (speed for one graph, lean for several).")
+    String memory;
 
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
@@ -228,6 +229,8 @@ final class SampleCommand implements Callable<Integer> {
             steps.add(s / 1e6);
         }
         root.put("peak_rss_bytes", dev.l2c.bench.ProcessMemory.peakRssBytes());
+        root.put("rss_anon_bytes_at_end", dev.l2c.bench.ProcessMemory.anonymousRssBytes());
+        root.put("rss_file_bytes_at_end", dev.l2c.bench.ProcessMemory.fileRssBytes());
         dev.l2c.io.AtomicOutput.writeFile(stats, o -> o.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
     }
 
@@ -237,12 +240,10 @@ final class SampleCommand implements Callable<Integer> {
             case "cuda" -> OrtRuntime.Provider.CUDA;
             default -> throw new UsageException("--provider must be cpu or cuda, not '" + provider + "'");
         };
-        OrtRuntime.Prepack pp = switch (prepack.toLowerCase(Locale.ROOT)) {
-            case "auto" -> OrtRuntime.Prepack.AUTO;
-            case "on" -> OrtRuntime.Prepack.ON;
-            case "off" -> OrtRuntime.Prepack.OFF;
-            default -> throw new UsageException("--prepack must be auto, on or off, not '" + prepack + "'");
-        };
+        OrtRuntime.Memory pp = OrtRuntime.parseMemory(memory);
+        if (pp == null) {
+            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
+        }
         if (threads < 0) {
             throw new UsageException("--threads must be 0 (one per core) or positive");
         }

@@ -21,21 +21,44 @@ public final class OrtRuntime {
     public enum Provider { CPU, CUDA }
 
     /**
-     * Whether ONNX Runtime may prepack constant weights (a per-session copy in a faster layout).
-     * OFF keeps the memory-mapped external data shared by all sessions: weights resident once.
+     * How sessions use memory.
+     * <ul>
+     * <li>SPEED: ONNX Runtime's defaults: each session prepacks its weights (a private copy in a faster
+     *     layout) and keeps its own memory arena sized for its activations. Memory grows with every
+     *     session.</li>
+     * <li>LEAN: no prepacking, no per-session arena, and (for packages) one memory mapping of the weights
+     *     handed to every session: weights resident once, activations freed after each step, so memory
+     *     does not grow with the number of step graphs.</li>
+     * <li>AUTO: SPEED for a single graph, LEAN when several graphs share the weights.</li>
+     * </ul>
      */
-    public enum Prepack { ON, OFF, AUTO }
+    public enum Memory { AUTO, SPEED, LEAN }
 
     /**
      * @param provider CPU or CUDA
      * @param threads  intra-op threads; 0 = one per core
-     * @param prepack  weight prepacking policy (AUTO: on for a single graph, off when several share weights)
+     * @param memory   memory policy
      * @param deviceId CUDA device
      */
-    public record Options(Provider provider, int threads, Prepack prepack, int deviceId) {
+    public record Options(Provider provider, int threads, Memory memory, int deviceId) {
         public static Options cpu() {
-            return new Options(Provider.CPU, 0, Prepack.AUTO, 0);
+            return new Options(Provider.CPU, 0, Memory.AUTO, 0);
         }
+
+        /** Whether sessions sharing weights with {@code graphs - 1} others run lean. */
+        public boolean lean(int graphs) {
+            return memory == Memory.LEAN || (memory == Memory.AUTO && graphs > 1);
+        }
+    }
+
+    /** Parses a --memory value; null for an unknown one. */
+    public static Memory parseMemory(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> Memory.AUTO;
+            case "speed" -> Memory.SPEED;
+            case "lean" -> Memory.LEAN;
+            default -> null;
+        };
     }
 
     private static OrtEnvironment environment;
@@ -83,13 +106,9 @@ public final class OrtRuntime {
             }
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            boolean prepack = switch (options.prepack()) {
-                case ON -> true;
-                case OFF -> false;
-                case AUTO -> graphsSharingWeights <= 1;
-            };
-            if (!prepack) {
+            if (options.lean(graphsSharingWeights)) {
                 so.addConfigEntry("session.disable_prepacking", "1");
+                so.setCPUArenaAllocator(false);
             }
             if (options.provider() == Provider.CUDA) {
                 addCuda(so, options.deviceId());

@@ -32,6 +32,8 @@ public final class PackageExecutor implements ModelExecutor {
     private final ModelCard card;
     private final OrtEnvironment env;
     private final Map<String, OrtSession> sessions = new LinkedHashMap<>();
+    /** The weights mapped once for all sessions (lean memory), or null. */
+    private final SharedWeights sharedWeights;
     private final long outputChannels;
     private final Map<Integer, TensorIo> ioByBatch = new HashMap<>();
     private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
@@ -44,18 +46,23 @@ public final class PackageExecutor implements ModelExecutor {
     private long runNanos;
     private long peakLiveCacheBytes;
 
-    public PackageExecutor(PackageManifest manifest, OrtRuntime.Options options) throws ProviderException {
+    public PackageExecutor(PackageManifest manifest, OrtRuntime.Options options) throws L2cException {
         this.manifest = manifest;
         this.card = manifest.card();
         this.env = OrtRuntime.environment(options.threads());
         int graphs = manifest.graphFiles().size();
+        this.sharedWeights = options.lean(graphs) && options.provider() == OrtRuntime.Provider.CPU
+                ? SharedWeights.map(env, manifest.folder(), manifest.graphFiles()) : null;
         try {
             for (String g : manifest.graphFiles()) {
                 try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, graphs)) {
+                    if (sharedWeights != null) {
+                        sharedWeights.addTo(so, g);
+                    }
                     sessions.put(g, OrtRuntime.open(manifest.folder().resolve(g), so));
                 }
             }
-        } catch (ProviderException e) {
+        } catch (L2cException e) {
             closeSessions();
             throw e;
         }
@@ -187,5 +194,8 @@ public final class PackageExecutor implements ModelExecutor {
             }
         }
         sessions.clear();
+        if (sharedWeights != null) {
+            sharedWeights.close(); // after the sessions: they read these buffers
+        }
     }
 }

@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Latency of one step graph of the embedded DiT's reference package under ONNX Runtime: the full step
  * (which also outputs the caches the next step reads) and the cache step (two thirds of the branches
- * cut), at model batch 2 and 16, with weight prepacking on and off. This is ONNX Runtime's run call
+ * cut), at model batch 2 and 16, with memory policy speed (prepacked weights, arena) and lean (neither). This is ONNX Runtime's run call
  * alone; {@link RunnerOverheadBenchmark} measures what the runner adds.
  */
 @State(Scope.Benchmark)
@@ -53,8 +53,8 @@ public class StepLatencyBenchmark {
     @Param({"full", "cache"})
     String step;
 
-    @Param({"on", "off"})
-    String prepack;
+    @Param({"speed", "lean"})
+    String memory;
 
     private Path pkg;
     private OrtSession session;
@@ -69,7 +69,7 @@ public class StepLatencyBenchmark {
         pkg = DemoPackages.referencePackage(m);
         PackageManifest manifest = PackageManifest.read(pkg);
         OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0,
-                prepack.equals("on") ? OrtRuntime.Prepack.ON : OrtRuntime.Prepack.OFF, 0);
+                OrtRuntime.parseMemory(memory), 0);
         OrtEnvironment env = OrtRuntime.environment(0);
         PackageManifest.Step full = manifest.steps().get(0);
         PackageManifest.Step cache = manifest.steps().get(1);
