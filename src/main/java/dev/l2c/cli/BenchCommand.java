@@ -54,9 +54,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--suite", description = "Add the standard comparison (see above); implies --plain.")
     boolean suite;
 
-    @Option(names = "--remove", paramLabel = "F",
-            description = "With --suite: fraction of MACs the matched baselines remove (default: what the reference mask removes).")
-    Double remove;
+    @Option(names = "--remove", paramLabel = "F", split = ",",
+            description = "With --suite: fractions of MACs the matched baselines remove, e.g. 0.2,0.35 (default: what the "
+                    + "reference mask removes).")
+    List<Double> remove;
 
     @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and time (repeatable).")
     List<String> schedules = new ArrayList<>();
@@ -158,29 +159,41 @@ final class BenchCommand implements Callable<Integer> {
         long[] layerMacs = m.layers().layers().stream().mapToLong(CacheableLayer::macsPerSample).toArray();
         long fullMacs = m.layers().macsPerSampleFull();
         Schedule reference = ReferenceSchedules.referenceMask(nfe, layers, pattern);
-        double target = remove != null ? remove
-                : BaselineSchedules.removedMacFraction(reference, layerMacs, fullMacs, nfe);
-        if (target < 0 || target >= 1) {
-            throw new UsageException("--remove must be in [0, 1)");
-        }
+        List<Double> targets = remove != null ? remove
+                : List.of(BaselineSchedules.removedMacFraction(reference, layerMacs, fullMacs, nfe));
         Path dir = out.resolve("schedules");
         createFolder(dir);
         List<BenchConfig> configs = new ArrayList<>();
         configs.add(save(dir, "l2c-reference-mask", reference));
-        for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
-            Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, seed);
-            BenchConfig c = save(dir, kind + "-matched", s);
-            configs.add(kind.equals("fewer-steps") ? c.onFewerStepsCurve() : c);
+        for (double target : targets) {
+            if (target < 0 || target >= 1) {
+                throw new UsageException("--remove values must be in [0, 1)");
+            }
+            String suffix = remove == null ? "-matched" : String.format(Locale.ROOT, "-r%02d", Math.round(100 * target));
+            for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
+                Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, seed);
+                BenchConfig c = save(dir, kind + suffix, s);
+                configs.add(kind.equals("fewer-steps") ? c.onFewerStepsCurve() : c);
+            }
+            System.err.printf(Locale.ROOT, "suite: baselines%s remove %.1f%% of the MACs of %d full evaluations%n",
+                    suffix, 100 * target, nfe);
         }
         for (double keep : new double[]{0.5, 0.75}) {
             int n = BaselineSchedules.fewerStepsNfe(nfe, keep, pattern);
-            if (n != nfe && configs.stream().noneMatch(c -> c.name().equals("steps-" + n))) {
+            if (n != nfe && configs.stream().noneMatch(c -> c.name().equals("steps-" + n))
+                    && configs.stream().noneMatch(c -> c.fewerStepsCurve() && c.schedule() != null && nfeOf(c) == n)) {
                 configs.add(save(dir, "steps-" + n, BaselineSchedules.fewerSteps(nfe, n, layers, pattern)).onFewerStepsCurve());
             }
         }
-        System.err.printf(Locale.ROOT, "suite: baselines matched to remove %.1f%% of the MACs of %d full evaluations%n",
-                100 * target, nfe);
         return configs;
+    }
+
+    private static int nfeOf(BenchConfig c) {
+        try {
+            return ScheduleJson.read(c.schedule()).nfe();
+        } catch (L2cException e) {
+            return -1;
+        }
     }
 
     private static BenchConfig save(Path dir, String name, Schedule s) throws L2cException {
