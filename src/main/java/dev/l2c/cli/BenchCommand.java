@@ -90,13 +90,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reference", paramLabel = "NAME", description = "Configuration quality is measured against (default: the first).")
     String reference;
 
-    @Option(names = "--threads", defaultValue = "0")
-    int threads;
-
-    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
-            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
-            + "step graphs), auto (speed for one graph, lean for several).")
-    String memory;
+    @Mixin
+    RuntimeOptions runtimeOptions;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the results.")
     Path out;
@@ -137,12 +132,8 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UsageException("two configurations are called '" + c.name() + "'");
             }
         }
-        OrtRuntime.Memory pp = OrtRuntime.parseMemory(memory);
-        if (pp == null) {
-            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
-        }
         Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
-                repeats, warmup, new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, pp, 0),
+                repeats, warmup, runtimeOptions.toOptions(),
                 samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference);
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);

@@ -72,16 +72,8 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--columns", description = "Images per row of the grid (default: up to 10).")
     Integer columns;
 
-    @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
-    String provider;
-
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
-    int threads;
-
-    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
-            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
-            + "step graphs), auto (speed for one graph, lean for several).")
-    String memory;
+    @Mixin
+    RuntimeOptions runtimeOptions;
 
     @Option(names = "--quiet", description = "No progress bar.")
     boolean quiet;
@@ -98,7 +90,7 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
-        OrtRuntime.Options options = runtimeOptions();
+        OrtRuntime.Options options = runtimeOptions.toOptions();
         checkWritable(grid);
         if (npy != null) {
             checkWritable(npy);
@@ -232,22 +224,6 @@ final class SampleCommand implements Callable<Integer> {
         root.put("rss_anon_bytes_at_end", dev.l2c.bench.ProcessMemory.anonymousRssBytes());
         root.put("rss_file_bytes_at_end", dev.l2c.bench.ProcessMemory.fileRssBytes());
         dev.l2c.io.AtomicOutput.writeFile(stats, o -> o.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
-    }
-
-    private OrtRuntime.Options runtimeOptions() throws UsageException {
-        OrtRuntime.Provider p = switch (provider.toLowerCase(Locale.ROOT)) {
-            case "cpu" -> OrtRuntime.Provider.CPU;
-            case "cuda" -> OrtRuntime.Provider.CUDA;
-            default -> throw new UsageException("--provider must be cpu or cuda, not '" + provider + "'");
-        };
-        OrtRuntime.Memory pp = OrtRuntime.parseMemory(memory);
-        if (pp == null) {
-            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
-        }
-        if (threads < 0) {
-            throw new UsageException("--threads must be 0 (one per core) or positive");
-        }
-        return new OrtRuntime.Options(p, threads, pp, 0);
     }
 
     /** Fails before any work when an output cannot be written (a missing or read-only folder). */

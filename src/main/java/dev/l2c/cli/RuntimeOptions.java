@@ -1,0 +1,37 @@
+package dev.l2c.cli;
+
+import dev.l2c.error.UsageException;
+import dev.l2c.runtime.OrtRuntime;
+import picocli.CommandLine.Option;
+
+import java.util.Locale;
+
+/** How graphs are run: provider, threads, memory policy. Shared by `sample` and `bench`. */
+final class RuntimeOptions {
+    @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
+    String provider;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
+    int threads;
+
+    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
+            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
+            + "step graphs), auto (speed for one graph, lean for several).")
+    String memory;
+
+    OrtRuntime.Options toOptions() throws UsageException {
+        OrtRuntime.Provider p = switch (provider.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> OrtRuntime.Provider.CPU;
+            case "cuda" -> OrtRuntime.Provider.CUDA;
+            default -> throw new UsageException("--provider must be cpu or cuda, not '" + provider + "'");
+        };
+        OrtRuntime.Memory m = OrtRuntime.parseMemory(memory);
+        if (m == null) {
+            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
+        }
+        if (threads < 0) {
+            throw new UsageException("--threads must be 0 (one per core) or positive");
+        }
+        return new OrtRuntime.Options(p, threads, m, 0);
+    }
+}
