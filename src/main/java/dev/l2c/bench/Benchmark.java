@@ -9,6 +9,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
 import dev.l2c.io.Progress;
+import dev.l2c.io.TempFolder;
 import dev.l2c.metrics.ClassifierFeatures;
 import dev.l2c.metrics.FashionMnist;
 import dev.l2c.metrics.FashionMnistReference;
@@ -62,7 +63,7 @@ public final class Benchmark {
     }
 
     private record Prepared(BenchConfig config, ModelExecutor executor, Sampler sampler, int graphs, long macs,
-                            long layerEvaluations, long totalLayerEvaluations, boolean[] fullSteps, Path tempDir) {
+                            long layerEvaluations, long totalLayerEvaluations, boolean[] fullSteps, TempFolder tempDir) {
     }
 
     public static List<BenchResult> run(LoadedModel model, List<BenchConfig> configs, Settings settings)
@@ -83,7 +84,7 @@ public final class Benchmark {
             for (Prepared p : prepared) {
                 p.executor().close();
                 if (p.tempDir() != null) {
-                    deleteTree(p.tempDir());
+                    p.tempDir().close();
                 }
             }
         }
@@ -223,12 +224,7 @@ public final class Benchmark {
         }
         Schedule schedule = ScheduleJson.read(c.schedule());
         Sampler sampler = Samplers.create(samplerName, ns, schedule.nfe(), clip);
-        Path tmp;
-        try {
-            tmp = Files.createTempDirectory("l2c-bench-");
-        } catch (IOException e) {
-            throw new OutputException(null, "cannot create a temporary folder: " + e.getMessage());
-        }
+        TempFolder tmp = TempFolder.create("l2c-bench-");
         Path pkg = tmp.resolve("package");
         ScheduleCompiler.compile(model, schedule, c.schedule(),
                 new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
@@ -370,11 +366,4 @@ public final class Benchmark {
         return System.getProperty("os.arch") + " ×" + Runtime.getRuntime().availableProcessors();
     }
 
-    private static void deleteTree(Path root) {
-        try (var walk = Files.walk(root)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary folder left behind is harmless
-        }
-    }
 }

@@ -10,6 +10,7 @@ import dev.l2c.io.ImageGrid;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npy;
 import dev.l2c.io.Progress;
+import dev.l2c.io.TempFolder;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
 import dev.l2c.metrics.FashionMnist;
@@ -113,18 +114,10 @@ final class SampleCommand implements Callable<Integer> {
             throw new MismatchException(schedulePath, "schedule has " + schedule.nfe() + " evaluations but --nfe is " + nfe);
         }
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
-        Path tmp;
-        try {
-            tmp = Files.createTempDirectory("l2c-package-");
-        } catch (IOException e) {
-            throw new OutputException(null, "cannot create a temporary folder: " + e.getMessage());
-        }
-        Path pkg = tmp.resolve("package");
-        try {
+        try (TempFolder tmp = TempFolder.create("l2c-package-")) {
+            Path pkg = tmp.resolve("package");
             ScheduleCompiler.compile(m, schedule, schedulePath, SamplerOptions.spec(sampler), pkg, false);
             return samplePackage(PackageManifest.read(pkg), options);
-        } finally {
-            deleteTree(tmp);
         }
     }
 
@@ -240,11 +233,4 @@ final class SampleCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteTree(Path root) {
-        try (var walk = Files.walk(root)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary folder left behind is harmless
-        }
-    }
 }

@@ -247,7 +247,7 @@ public final class AtomicOutput {
     }
 
     /** Deletes a folder tree without following symbolic links out of it. */
-    private static void deleteTreeQuietly(Path root) {
+    static void deleteTreeQuietly(Path root) {
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

@@ -1,0 +1,159 @@
+package dev.l2c.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.l2c.emit.PackageManifest;
+import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.OutputException;
+import dev.l2c.error.ProviderException;
+import dev.l2c.error.UsageException;
+import dev.l2c.io.AtomicOutput;
+import dev.l2c.io.TempFolder;
+import dev.l2c.model.LoadedModel;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.schedule.Schedule;
+import dev.l2c.schedule.ScheduleJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code l2c memory-bench MODEL}: peak resident memory of sampling runs, one child process per
+ * configuration (peak RSS is per process), for each schedule under each memory policy.
+ */
+@Command(name = "memory-bench", description = {
+        "Peak resident memory (VmHWM) and time of `l2c sample` runs, one process each, for the plain model and for",
+        "each schedule compiled into a package, under the memory policies speed and lean. Writes memory.md and",
+        "memory.json into --out."})
+final class MemoryBenchCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL")
+    Path model;
+
+    @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and run (repeatable).")
+    List<String> schedules = new ArrayList<>();
+
+    @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the plain-model run.")
+    int nfe;
+
+    @Option(names = "--images", defaultValue = "8")
+    int images;
+
+    @Option(names = "--java-heap", defaultValue = "512m", description = "Java heap limit of each child process (-Xmx).")
+    String heap;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR")
+    Path out;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplerOptions samplerOptions;
+
+    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double seconds) {
+    }
+
+    @Override
+    public Integer call() throws L2cException {
+        LoadedModel m = modelOptions.load(model);
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new OutputException(out, "cannot create: " + e.getMessage());
+        }
+        List<Row> rows = new ArrayList<>();
+        try (TempFolder tmp = TempFolder.create("l2c-memory-")) {
+            Path work = tmp.path();
+            for (String mode : List.of("speed", "lean")) {
+                rows.add(run("plain model", 1, mode, List.of(model.toString(), "--nfe", Integer.toString(nfe)), work));
+            }
+            for (String s : schedules) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) {
+                    throw new UsageException("--schedule takes NAME=FILE, got '" + s + "'");
+                }
+                String name = s.substring(0, eq);
+                Path file = Path.of(s.substring(eq + 1));
+                Schedule schedule = ScheduleJson.read(file);
+                Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
+                Path pkg = work.resolve("pkg-" + rows.size());
+                ScheduleCompiler.compile(m, schedule, file, SamplerOptions.spec(sampler), pkg, false);
+                int graphs = PackageManifest.read(pkg).graphFiles().size();
+                for (String mode : List.of("speed", "lean")) {
+                    rows.add(run(name, graphs, mode, List.of(pkg.toString()), work));
+                }
+            }
+        }
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "%s, %d images, CFG %.2f, CPU; one `l2c sample` process per row (Java heap %s); "
+                        + "peak RSS = VmHWM, anon/file = RssAnon/RssFile at the end of the run.%n%n",
+                model.getFileName(), images, m.card().defaultCfg(), heap));
+        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | run s |\n|---|---:|---|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f |%n", r.name(), r.graphs(),
+                    r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0, r.seconds()));
+        }
+        System.out.print(md);
+        String json;
+        try {
+            json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        AtomicOutput.writeFile(out.resolve("memory.md"), o -> o.write(md.toString().getBytes(StandardCharsets.UTF_8)));
+        AtomicOutput.writeFile(out.resolve("memory.json"), o -> o.write(json.getBytes(StandardCharsets.UTF_8)));
+        return 0;
+    }
+
+    private Row run(String name, int graphs, String mode, List<String> target, Path work) throws L2cException {
+        Path stats = work.resolve("stats.json");
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx" + heap, "-Djava.awt.headless=true", "-cp", jar(),
+                Main.class.getName(), "sample"));
+        cmd.addAll(target);
+        cmd.addAll(List.of("--count", Integer.toString(images), "--memory", mode, "--quiet", "--stats", stats.toString(),
+                "-o", work.resolve("grid.png").toString()));
+        if (samplerOptions.sampler != null && target.size() > 1) {
+            cmd.addAll(List.of("--sampler", samplerOptions.sampler));
+        }
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new ProviderException(null, "the sampling process for '" + name + "' failed: " + output.strip());
+            }
+            JsonNode s = new ObjectMapper().readTree(stats.toFile());
+            System.err.printf(Locale.ROOT, "%s (%s): peak RSS %.1f MiB%n", name, mode, s.path("peak_rss_bytes").asLong() / 1048576.0);
+            return new Row(name, graphs, mode, s.path("peak_rss_bytes").asLong(), s.path("rss_anon_bytes_at_end").asLong(),
+                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble());
+        } catch (IOException e) {
+            throw new ProviderException(null, "cannot start a sampling process: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProviderException(null, "interrupted");
+        }
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String jar() throws UsageException {
+        try {
+            return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (Exception e) {
+            throw new UsageException("cannot find the l2c jar to start child processes: " + e.getMessage());
+        }
+    }
+
+}
