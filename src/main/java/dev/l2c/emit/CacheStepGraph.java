@@ -12,7 +12,6 @@ import dev.l2c.passes.RemoveUnusedNodesPass;
 import dev.l2c.passes.ReplaceCachedBranchWithInputPass;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +58,4 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
         return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), log);
     }
 
-    public boolean sameSignature(int[] otherReads, int[] otherWrites) {
-        return Arrays.equals(reads, otherReads) && Arrays.equals(writes, otherWrites);
-    }
 }

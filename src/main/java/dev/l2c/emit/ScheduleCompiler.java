@@ -50,13 +50,23 @@ public final class ScheduleCompiler {
     public record SamplerSpec(String name, String pattern, double[] modelTimes) {
     }
 
-    /** A summary of what was written. */
+    /**
+     * A summary of what was written.
+     *
+     * @param weightsMode     "copied" (each distinct tensor written once) or "linked" (the source's file referenced in place)
+     * @param weightSeconds   time spent copying and hashing weight bytes
+     * @param seconds         total wall time of the compilation
+     */
     public record Result(Path folder, int steps, int graphs, long weightBytes, long macsPerSample,
                          long macsFullPerSample, long layerEvaluations, long totalLayerEvaluations,
-                         long peakCacheBytesPerSample, double seconds) {
+                         long peakCacheBytesPerSample, String weightsMode, double weightSeconds, double seconds) {
         public double idealSpeedup() {
             return (double) macsFullPerSample / macsPerSample;
         }
+    }
+
+    /** What was written for one distinct step graph. */
+    private record GraphSummary(String file, int[] reads, int[] writes, long macsPerSample, int nodes) {
     }
 
     private ScheduleCompiler() {
@@ -93,66 +103,84 @@ public final class ScheduleCompiler {
         return c;
     }
 
+    /** Compiles into {@code target}, copying the weights. */
+    public static Result compile(LoadedModel model, Schedule schedule, Path scheduleFile, SamplerSpec sampler,
+                                 Path target, boolean replace) throws L2cException {
+        return compile(model, schedule, scheduleFile, sampler, target, replace, false);
+    }
+
     /**
      * Compiles into {@code target}.
      *
-     * @param replace replace an existing package at {@code target} (atomically) instead of refusing
+     * @param replace     replace an existing package at {@code target} (atomically) instead of refusing
+     * @param linkWeights reference the source's external-data file in place (hard link) when it can,
+     *                    instead of copying the weights
      */
     public static Result compile(LoadedModel model, Schedule schedule, Path scheduleFile, SamplerSpec sampler,
-                                 Path target, boolean replace) throws L2cException {
+                                 Path target, boolean replace, boolean linkWeights) throws L2cException {
         long t0 = System.nanoTime();
         checkFits(schedule, scheduleFile, model, sampler);
         CachePlan plan = CachePlan.of(computeTable(schedule));
 
-        // one graph per distinct (reads, writes) signature, in order of first use
-        List<CacheStepGraph> graphs = new ArrayList<>();
+        // one graph per distinct (reads, writes) signature, in order of first use; built and written
+        // one at a time, so only one pruned copy of the IR is alive at once
+        List<CachePlan.Step> firstUse = new ArrayList<>();
         int[] graphOfStep = new int[plan.steps().size()];
         for (CachePlan.Step step : plan.steps()) {
             int found = -1;
-            for (int g = 0; g < graphs.size(); g++) {
-                if (graphs.get(g).sameSignature(step.reads(), step.writes())) {
+            for (int g = 0; g < firstUse.size() && found < 0; g++) {
+                if (firstUse.get(g).sameGraphAs(step)) {
                     found = g;
                 }
             }
             if (found < 0) {
-                graphs.add(CacheStepGraph.build(model.model(), model.layers(), step.reads(), step.writes()));
-                found = graphs.size() - 1;
+                firstUse.add(step);
+                found = firstUse.size() - 1;
             }
             graphOfStep[step.step()] = found;
         }
 
         Map<String, String> sha = new LinkedHashMap<>();
-        long[] weightBytes = new long[1];
+        List<GraphSummary> graphs = new ArrayList<>();
+        long[] weightInfo = new long[2];
+        String[] mode = new String[1];
         AtomicOutput.writeFolder(target, replace, folder -> {
-            try (WeightsFileWriter weights = new WeightsFileWriter(folder.resolve(WEIGHTS))) {
-                for (int g = 0; g < graphs.size(); g++) {
+            Path weightsFile = folder.resolve(WEIGHTS);
+            WeightsSink linked = linkWeights ? InPlaceWeights.tryLink(model.model(), weightsFile) : null;
+            try (WeightsSink weights = linked != null ? linked : new WeightsFileWriter(weightsFile)) {
+                for (int g = 0; g < firstUse.size(); g++) {
+                    CachePlan.Step step = firstUse.get(g);
+                    CacheStepGraph graph = CacheStepGraph.build(model.model(), model.layers(), step.reads(), step.writes());
                     String name = graphFileName(g);
-                    sha.put(name, writeGraph(graphs.get(g), weights, folder.resolve(name)));
+                    sha.put(name, writeGraph(graph, weights, folder.resolve(name)));
+                    graphs.add(new GraphSummary(name, step.reads(), step.writes(), graph.macsPerSample(), graph.nodes()));
                 }
                 weights.close();
                 sha.put(WEIGHTS, weights.sha256());
-                weightBytes[0] = weights.size();
+                weightInfo[0] = weights.size();
+                weightInfo[1] = weights.copyNanos();
+                mode[0] = weights.mode();
             }
             ScheduleJson.write(schedule, folder.resolve(SCHEDULE));
             sha.put(SCHEDULE, sha256(folder.resolve(SCHEDULE)));
-            ObjectNode manifest = manifest(folder, model, sampler, plan, graphs, graphOfStep, sha, weightBytes[0]);
+            ObjectNode manifest = manifest(folder, model, sampler, plan, graphs, graphOfStep, sha, weightInfo[0], mode[0]);
             Files.write(folder.resolve(MANIFEST), JSON.writeValueAsBytes(manifest));
         });
         long macs = 0;
         for (CachePlan.Step s : plan.steps()) {
             macs += graphs.get(graphOfStep[s.step()]).macsPerSample();
         }
-        return new Result(target, plan.steps().size(), graphs.size(), weightBytes[0], macs,
+        return new Result(target, plan.steps().size(), graphs.size(), weightInfo[0], macs,
                 model.layers().macsPerSampleFull() * plan.steps().size(), plan.layerEvaluations(),
-                (long) plan.steps().size() * plan.layers(), peakCacheBytesPerSample(model, plan),
-                (System.nanoTime() - t0) / 1e9);
+                (long) plan.steps().size() * plan.layers(), peakCacheBytesPerSample(model, plan), mode[0],
+                weightInfo[1] / 1e9, (System.nanoTime() - t0) / 1e9);
     }
 
     static String graphFileName(int g) {
         return String.format("graph_%02d.onnx", g);
     }
 
-    private static String writeGraph(CacheStepGraph graph, WeightsFileWriter weights, Path file) throws IOException {
+    private static String writeGraph(CacheStepGraph graph, WeightsSink weights, Path file) throws IOException {
         MessageDigest digest = newDigest();
         try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16), digest)) {
             OnnxWriter.write(graph.model(), weights, out);
@@ -199,8 +227,8 @@ public final class ScheduleCompiler {
     }
 
     private static ObjectNode manifest(Path folder, LoadedModel model, SamplerSpec sampler, CachePlan plan,
-                                       List<CacheStepGraph> graphs, int[] graphOfStep, Map<String, String> sha,
-                                       long weightBytes) throws IOException {
+                                       List<GraphSummary> graphs, int[] graphOfStep, Map<String, String> sha,
+                                       long weightBytes, String weightsMode) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", PackageManifest.FORMAT);
         root.put("version", PackageManifest.VERSION);
@@ -226,12 +254,12 @@ public final class ScheduleCompiler {
         w.put("file", WEIGHTS);
         w.put("bytes", weightBytes);
         w.put("alignment", WeightsFileWriter.ALIGNMENT);
+        w.put("mode", weightsMode);
 
         ArrayNode graphArr = root.putArray("graphs");
-        for (int g = 0; g < graphs.size(); g++) {
-            CacheStepGraph cg = graphs.get(g);
+        for (GraphSummary cg : graphs) {
             ObjectNode o = graphArr.addObject();
-            o.put("file", graphFileName(g));
+            o.put("file", cg.file());
             o.set("cache_inputs", names(cg.reads()));
             o.set("cache_outputs", names(cg.writes()));
             o.put("nodes", cg.nodes());
@@ -241,7 +269,7 @@ public final class ScheduleCompiler {
         long peak = 0;
         ArrayNode stepArr = root.putArray("steps");
         for (CachePlan.Step step : plan.steps()) {
-            CacheStepGraph cg = graphs.get(graphOfStep[step.step()]);
+            GraphSummary cg = graphs.get(graphOfStep[step.step()]);
             ObjectNode o = stepArr.addObject();
             o.put("step", step.step());
             o.put("model_time", sampler.modelTimes()[step.step()]);

@@ -4,7 +4,6 @@ import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
 import dev.l2c.ir.serde.OnnxWriter;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -31,7 +30,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Acts as the {@link OnnxWriter.TensorPlacement} of every graph it serves.
  */
-public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Closeable {
+public final class WeightsFileWriter implements WeightsSink {
     public static final int ALIGNMENT = 4096;
     private static final int CHUNK = 1 << 20;
 
@@ -44,6 +43,7 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
     private final Set<String> names = new HashSet<>();
     private long position;
     private long duplicateBytes;
+    private long copyNanos;
     private int tensors;
 
     public WeightsFileWriter(Path file) throws IOException {
@@ -64,6 +64,7 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
         if (known != null) {
             return known;
         }
+        long t0 = System.nanoTime();
         try {
             ByteBuffer bytes = tensor.data().bytes();
             long checksum = checksum(bytes.duplicate(), bytes.remaining());
@@ -82,6 +83,8 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
             return ref;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        } finally {
+            copyNanos += System.nanoTime() - t0;
         }
     }
 
@@ -124,7 +127,18 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
         }
     }
 
+    @Override
+    public long copyNanos() {
+        return copyNanos;
+    }
+
+    @Override
+    public String mode() {
+        return "copied";
+    }
+
     /** Bytes written, including alignment padding. */
+    @Override
     public long size() {
         return position;
     }
@@ -140,6 +154,7 @@ public final class WeightsFileWriter implements OnnxWriter.TensorPlacement, Clos
     }
 
     /** SHA-256 of the whole file, hex; valid after {@link #close()}. */
+    @Override
     public String sha256() {
         return HexFormat.of().formatHex(digestCopy());
     }

@@ -1,0 +1,83 @@
+package dev.l2c.emit;
+
+import dev.l2c.model.LoadedModel;
+import dev.l2c.modelbuild.DitConfig;
+import dev.l2c.modelbuild.ModelBuilder;
+import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.runtime.PackageExecutor;
+import dev.l2c.schedule.ReferenceSchedules;
+import dev.l2c.schedule.Schedule;
+import dev.l2c.testing.OrtTesting;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Weights are written once however many graphs reference them, at aligned offsets, or linked in place. */
+class WeightsPlacementTest {
+
+    static ScheduleCompiler.SamplerSpec spec(int nfe) {
+        double[] times = new double[nfe];
+        for (int k = 0; k < nfe; k++) {
+            times[k] = 999 - k;
+        }
+        return new ScheduleCompiler.SamplerSpec("test", Schedule.DIT_DDIM, times);
+    }
+
+    @Test
+    void copiedWeightsHoldEachTensorOnceAtAlignedOffsets(@TempDir Path tmp) throws Exception {
+        LoadedModel m = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
+        Path pkg = tmp.resolve("pkg");
+        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(6, 24),
+                Path.of("s"), spec(6), pkg, false);
+        assertTrue(r.graphs() > 1);
+        long sourceBytes = m.model().graph().initializers().stream()
+                .mapToLong(v -> v.initializer().data().byteSize()).sum();
+        // every graph references the file, which is no bigger than the source weights plus alignment padding
+        assertTrue(r.weightBytes() < sourceBytes + 4096L * m.model().graph().initializers().size());
+        Set<Long> offsets = new HashSet<>();
+        for (String g : PackageManifest.read(pkg).graphFiles()) {
+            var graph = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph();
+            for (var init : graph.initializers()) {
+                var ext = (dev.l2c.ir.ExternalTensorData) init.initializer().data();
+                assertEquals(0, ext.offset() % 4096, init.name());
+                offsets.add(ext.offset());
+            }
+        }
+        assertTrue(offsets.size() <= m.model().graph().initializers().size(), "no tensor is written twice");
+    }
+
+    @Test
+    void linkedWeightsReferenceTheSourceFileInPlaceAndComputeTheSame(@TempDir Path tmp) throws Exception {
+        Path modelDir = tmp.resolve("model");
+        ModelBuilder.write(DitConfig.TINY, 5, "tiny", modelDir, false, false);
+        LoadedModel m = LoadedModel.load(modelDir.resolve(ModelBuilder.MODEL_FILE), null, null);
+        Schedule s = ReferenceSchedules.referenceAlternating(4, m.layers().size());
+        Path copied = tmp.resolve("copied");
+        Path linked = tmp.resolve("linked");
+        assertEquals("copied", ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), copied, false, false).weightsMode());
+        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), linked, false, true);
+        assertEquals("linked", r.weightsMode());
+        assertTrue(Files.isSameFile(linked.resolve("weights.bin"), modelDir.resolve(ModelBuilder.WEIGHTS_FILE)));
+        assertFalse(Files.isSameFile(copied.resolve("weights.bin"), modelDir.resolve(ModelBuilder.WEIGHTS_FILE)));
+        float[] a = run(copied);
+        float[] b = run(linked);
+        assertArrayEquals(a, b);
+    }
+
+    static float[] run(Path pkg) throws Exception {
+        try (PackageExecutor e = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+            float[] x = OrtTesting.randomFloats(1, 2, 1, 8, 8).data();
+            e.evaluate(0, x, 2, 999, new long[]{1, 10});
+            return e.evaluate(1, x, 2, 998, new long[]{1, 10});
+        }
+    }
+}
