@@ -61,8 +61,12 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Mixin
     SamplerOptions samplerOptions;
 
-    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double seconds) {
+    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double seconds,
+                       String failure) {
     }
+
+    @Option(names = "--modes", split = ",", defaultValue = "speed,lean", description = "Memory policies to run (default: speed,lean).")
+    List<String> modes;
 
     @Override
     public Integer call() throws L2cException {
@@ -75,7 +79,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         try (TempFolder tmp = TempFolder.create("l2c-memory-")) {
             Path work = tmp.path();
-            for (String mode : List.of("speed", "lean")) {
+            for (String mode : modes) {
                 rows.add(run("plain model", 1, mode, List.of(model.toString(), "--nfe", Integer.toString(nfe)), work));
             }
             for (String s : schedules) {
@@ -90,7 +94,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 Path pkg = work.resolve("pkg-" + rows.size());
                 ScheduleCompiler.compile(m, schedule, file, SamplerOptions.spec(sampler), pkg, false);
                 int graphs = PackageManifest.read(pkg).graphFiles().size();
-                for (String mode : List.of("speed", "lean")) {
+                for (String mode : modes) {
                     rows.add(run(name, graphs, mode, List.of(pkg.toString()), work));
                 }
             }
@@ -101,6 +105,11 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 model.getFileName(), images, m.card().defaultCfg(), heap));
         md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | run s |\n|---|---:|---|---:|---:|---:|---:|\n");
         for (Row r : rows) {
+            if (r.failure() != null) {
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | |%n", r.name(), r.graphs(),
+                        r.memory(), r.failure()));
+                continue;
+            }
             md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f |%n", r.name(), r.graphs(),
                     r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0, r.seconds()));
         }
@@ -129,19 +138,28 @@ final class MemoryBenchCommand implements Callable<Integer> {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                throw new ProviderException(null, "the sampling process for '" + name + "' failed: " + output.strip());
+            int code = p.waitFor();
+            if (code != 0) {
+                // a run the machine cannot hold (the kernel kills it) is a result too, not the end of the benchmark
+                String why = code == 137 ? "killed (out of memory)" : "exit " + code + ": " + lastLine(output);
+                System.err.printf(Locale.ROOT, "%s (%s): %s%n", name, mode, why);
+                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, why);
             }
             JsonNode s = new ObjectMapper().readTree(stats.toFile());
             System.err.printf(Locale.ROOT, "%s (%s): peak RSS %.1f MiB%n", name, mode, s.path("peak_rss_bytes").asLong() / 1048576.0);
             return new Row(name, graphs, mode, s.path("peak_rss_bytes").asLong(), s.path("rss_anon_bytes_at_end").asLong(),
-                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble());
+                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble(), null);
         } catch (IOException e) {
             throw new ProviderException(null, "cannot start a sampling process: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ProviderException(null, "interrupted");
         }
+    }
+
+    private static String lastLine(String output) {
+        String[] lines = output.strip().split("\n");
+        return lines.length == 0 ? "" : lines[lines.length - 1];
     }
 
     private static String javaBinary() {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Reproduces the results in benchmarks/. Usage: benchmarks/run.sh SECTION...  (or `all`)
+# Build first: mvn -q -DskipTests package. Needs Debian's dataset-fashion-mnist for FD.
+# Every section writes into benchmarks/<section>/ and records the machine in results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+L2C=./l2c
+DIT=onnx-models/dit_fmnist.onnx
+UVIT=onnx-models/uvit_fmnist.onnx
+XL=${XL_DIR:-/tmp/l2c-xl}          # where the full-size builder models go (2.5 GiB and 1.9 GiB)
+ROUTERS=${ROUTERS:-../shared/routers}
+
+core() {  # issue 2: plain loop vs compiled all-full vs compiled reference schedule, DiT DDIM-20, 8 images + CFG
+  out=benchmarks/dit-ddim20-core
+  $L2C bench $DIT --plain --schedule compiled-all-full=schedules/dit_fmnist_ddim20_full.json \
+    --schedule compiled-l2c-reference=schedules/dit_fmnist_ddim20_reference.json \
+    --nfe 20 --images 8 --repeats 9 --warmup 2 --out $out
+  $L2C memory-bench $DIT --schedule compiled-all-full=schedules/dit_fmnist_ddim20_full.json \
+    --schedule compiled-l2c-reference=schedules/dit_fmnist_ddim20_reference.json \
+    --schedule fora-2=schedules/bench/dit_fmnist_ddim20_fora2.json \
+    --schedule random-20-graphs=schedules/bench/dit_fmnist_ddim20_random_seed1.json --images 8 --out $out
+}
+
+dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 5 --warmup 1 \
+    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20
+}
+
+dit50() {
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 3 --warmup 1 \
+    --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
+}
+
+uvit20() {
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 \
+    --repeats 5 --warmup 1 \
+    --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_r20.json \
+    --schedule learned-r35=schedules/uvit_fmnist_dpm2s20_learned_r35.json --out benchmarks/uvit-dpm2s20
+}
+
+jmh() {  # issue 4: per-step latency and runner overhead
+  out=benchmarks/jmh
+  mkdir -p $out
+  java -Djava.awt.headless=true -cp target/l2c.jar org.openjdk.jmh.Main -rf json -rff $out/results.json \
+    StepLatencyBenchmark RunnerOverheadBenchmark 2>&1 | tee $out/results.txt
+}
+
+xl() {  # issue 6: DiT-XL/2 and U-ViT-H/2 from the builder, the published routers
+  out=benchmarks/full-size
+  mkdir -p $out "$XL"
+  $L2C build-model dit --preset xl --seed 1 -o "$XL/dit-xl2" --force
+  $L2C build-model uvit --preset h2 --seed 1 -o "$XL/uvit-h2" --force
+  for r in DDIM20 DDIM50; do $L2C schedule from-router $ROUTERS/${r}_router.pt -o "$XL/$r.json"; done
+  for r in dpm20 dpm50; do $L2C schedule from-router $ROUTERS/${r}_router.pth -o "$XL/$r.json"; done
+  {
+    echo "## Compile (heap limited to 512 MiB)"
+    for pair in "dit-xl2 DDIM50" "dit-xl2 DDIM20" "uvit-h2 dpm50" "uvit-h2 dpm20"; do
+      set -- $pair
+      for mode in copy link; do
+        flag=""; [ $mode = link ] && flag="--link-weights"
+        /usr/bin/time -f "peak RSS %M KiB, wall %e s" env L2C_JAVA_OPTS=-Xmx512m \
+          $L2C compile "$XL/$1/model.onnx" --schedule "$XL/$2.json" -o "$XL/pkg-$1-$2-$mode" --force $flag 2>&1
+      done
+    done
+  } | tee $out/compile.txt
+  $L2C schedule full --nfe 20 --layers 56 --pattern dit-ddim -o "$XL/full20.json"
+  $L2C bench "$XL/dit-xl2/model.onnx" --plain --schedule published-router=$XL/DDIM20.json --nfe 20 --images 1 \
+    --cfg 1.5 --repeats 3 --warmup 1 --out $out/dit-xl2-ddim20
+  $L2C memory-bench "$XL/dit-xl2/model.onnx" --schedule published-router=$XL/DDIM20.json --images 1 \
+    --java-heap 1g --out $out/dit-xl2-ddim20
+}
+
+if [ $# -eq 0 ]; then
+  echo "usage: $0 core|dit20|dit50|uvit20|jmh|xl|all" >&2
+  exit 2
+fi
+for s in "$@"; do
+  if [ "$s" = all ]; then core; dit20; dit50; uvit20; jmh; xl; else "$s"; fi
+done
