@@ -16,7 +16,7 @@ import java.io.PrintWriter;
 @Command(name = "l2c", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Ahead-of-time Learning-to-Cache for diffusion transformers: compile cache schedules into "
                 + "per-step ONNX graphs and sample with ONNX Runtime.",
-        subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class, BenchCommand.class,
+        subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class, BenchCommand.class, LearnCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
