@@ -30,9 +30,10 @@ import java.util.function.ToDoubleFunction;
         "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the",
         "model output stays closest (mean squared error) to the full model's, over a calibration run of the full sampler",
         "from seeded noise (no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
-        "Method: single-layer reuse errors measured at every cache step give a linear error model; its convex relaxation",
-        "gives the router scores; a budget is spread over the steps by one multiplier; then swaps are kept where",
-        "measured errors improve. Writes the thresholded schedule with provenance and scores."})
+        "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured;",
+        "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack);",
+        "then swaps are kept where measured errors improve. Writes the schedule with provenance and the relaxed",
+        "router scores. The embedded DiT with DDIM-20 and 16 images takes 2-4 minutes on two cores."})
 final class LearnCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
@@ -128,7 +129,8 @@ final class LearnCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "wrote %s: %d of %d layer evaluations computed, %.2f%% of the %s removed; objective %.4g"
                         + " (Σ per-step MSE%s); %d model evaluations in %.1f s%n",
                 output, learned.schedule().layerEvaluations(), learned.schedule().totalLayerEvaluations(),
-                100 * learned.achievedRemove(), budgetUnit, learned.objective(), lambda != null ? " + λ·cost" : "",
+                100 * learned.achievedRemove(), budgetUnit, learned.objective(),
+                (LearnOptions.X0.equals(weighting) ? ", x0-weighted" : "") + (lambda != null ? " + λ·cost" : ""),
                 learned.modelEvaluations(), learned.seconds());
         return 0;
     }
@@ -139,7 +141,7 @@ final class LearnCommand implements Callable<Integer> {
                 "MSE alloc", "MSE final", "evals", "seconds");
         for (LearnedSchedule.StepReport s : learned.steps()) {
             System.out.printf(Locale.ROOT, "%5d %8.1f %5d/%-3d %12.4g %12.4g %12.4g %6d %8.1f%n", s.step(), s.modelTime(),
-                    s.computed(), layers, s.linearised(), s.allocatedMse(), s.mse(), s.evaluations(), s.seconds());
+                    s.computed(), layers, s.predicted(), s.allocatedMse(), s.mse(), s.evaluations(), s.seconds());
         }
         LearnedSchedule.Agreement a = learned.agreement();
         printAgreement("random sets", a.randomSets());
@@ -177,7 +179,7 @@ final class LearnCommand implements Callable<Integer> {
             o.put("step", s.step());
             o.put("model_time", s.modelTime());
             o.put("computed", s.computed());
-            o.put("mse_predicted", s.linearised());
+            o.put("mse_predicted", s.predicted());
             o.put("mse_allocated", s.allocatedMse());
             o.put("mse", s.mse());
             o.put("penalty", s.penalty());

@@ -42,10 +42,6 @@ final class BranchCache implements AutoCloseable {
         }
     }
 
-    int layers() {
-        return tensors.length;
-    }
-
     OnnxTensor tensor(int layer) {
         return tensors[layer];
     }
@@ -57,15 +53,6 @@ final class BranchCache implements AutoCloseable {
         src.clear();
         dst.clear();
         dst.put(src);
-    }
-
-    /** Layer {@code layer}'s value, copied out. */
-    float[] read(int layer) {
-        FloatBuffer b = buffers[layer].duplicate();
-        b.clear();
-        float[] out = new float[b.remaining()];
-        b.get(out);
-        return out;
     }
 
     @Override

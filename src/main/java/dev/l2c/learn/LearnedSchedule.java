@@ -2,7 +2,6 @@ package dev.l2c.learn;
 
 import dev.l2c.schedule.Schedule;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
@@ -12,9 +11,10 @@ import java.util.function.ToDoubleFunction;
  *
  * @param schedule         the thresholded schedule, with provenance and router scores
  * @param steps            one report per cache step, in sampling order
- * @param agreement        linearised predictions against measured errors
+ * @param agreement        the error model's predictions against measured errors
  * @param objective        the objective reached: Σ over cache steps of the measured mean squared error
- *                         of the model output, plus λ times the recomputed cost when learning with λ
+ *                         of the model output (times the step's weight with x0 weighting), plus λ times
+ *                         the recomputed cost when learning with λ
  * @param mu               the multiplier of the relaxed problem (λ itself when learning with λ)
  * @param achievedRemove   fraction of compute removed, in the budget unit, against N full evaluations
  * @param seconds          wall time of the whole learning run
@@ -33,7 +33,7 @@ public record LearnedSchedule(Schedule schedule, List<StepReport> steps, Agreeme
      * @param step          evaluation index k
      * @param modelTime     the model's timestep input there
      * @param computed      layers computed
-     * @param linearised    the linearised error sᵀGs of the final set
+     * @param predicted     the error model's prediction for the final set
      * @param allocatedMse  measured error of the set the allocation chose, before the swaps
      * @param mse           measured error of the final set: mean squared difference between the model
      *                      output with this step's routing and the full model output
@@ -41,7 +41,7 @@ public record LearnedSchedule(Schedule schedule, List<StepReport> steps, Agreeme
      * @param evaluations   model evaluations spent on this step (probes, checks and swaps)
      * @param seconds       wall time spent on this step
      */
-    public record StepReport(int step, double modelTime, int computed, double linearised, double allocatedMse, double mse,
+    public record StepReport(int step, double modelTime, int computed, double predicted, double allocatedMse, double mse,
                              double penalty, int evaluations, double seconds) {
     }
 
@@ -133,13 +133,6 @@ public record LearnedSchedule(Schedule schedule, List<StepReport> steps, Agreeme
                 m += x.measured;
             }
             return m / p;
-        }
-
-        /** All pairs predicted from scratch (random and chosen sets). */
-        public List<Pair> fromScratch() {
-            List<Pair> all = new ArrayList<>(randomSets);
-            all.addAll(chosenSets);
-            return all;
         }
     }
 

@@ -142,11 +142,6 @@ final class RoutingEvaluator implements AutoCloseable {
         return batch;
     }
 
-    /** Elements of one model output (the whole batch). */
-    int outputElements() {
-        return outputElements;
-    }
-
     /** A branch cache of this evaluator's batch. */
     BranchCache newCache() throws ProviderException {
         return new BranchCache(env, layers, batch);
