@@ -1,0 +1,222 @@
+package dev.l2c.learn;
+
+import dev.l2c.emit.PackageManifest;
+import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.model.LoadedModel;
+import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.runtime.PackageExecutor;
+import dev.l2c.runtime.PlainModelExecutor;
+import dev.l2c.runtime.SampleRun;
+import dev.l2c.sampler.NoiseSchedule;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.sampler.Samplers;
+import dev.l2c.schedule.BaselineSchedules;
+import dev.l2c.schedule.Schedule;
+import dev.l2c.schedule.ScheduleJson;
+import dev.l2c.schedule.ScheduleStep;
+import dev.l2c.io.Progress;
+import dev.l2c.testing.TinyModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The learner on a tiny DiT (3 blocks, 6 layers) where every reuse set can be measured, and on the
+ * demo DiT where the result must compile and sample.
+ */
+class ScheduleLearnerTest {
+    private static final int BLOCKS = 3;
+    private static final int LAYERS = 2 * BLOCKS;
+    /** NFE 4 with the dit-ddim pattern: steps 1 and 3 are cache steps, each reusing from the full step before. */
+    private static final int NFE = 4;
+    private static final int[] CACHE_STEPS = {1, 3};
+
+    @TempDir
+    static Path dir;
+    static LoadedModel tiny;
+    /** errors[mask][k]: measured error at step k when the layers in mask are reused at both cache steps. */
+    static double[][] errors;
+
+    @BeforeAll
+    static void measureEverySet() throws Exception {
+        tiny = LoadedModel.load(TinyModels.writeTinyDiffusionDit(dir, BLOCKS), null, null);
+        assertEquals(LAYERS, tiny.layers().size());
+        List<Schedule> all = new ArrayList<>();
+        for (int mask = 0; mask < 1 << LAYERS; mask++) {
+            all.add(withAtCacheSteps(computedOf(mask), computedOf(mask)));
+        }
+        errors = ScheduleLearner.stepErrors(tiny, all, options(0.25));
+    }
+
+    static LearnOptions options(double budget) {
+        return LearnOptions.budget("ddim", NFE, budget).withImages(4);
+    }
+
+    static int[] computedOf(int reusedMask) {
+        return java.util.stream.IntStream.range(0, LAYERS).filter(j -> (reusedMask >> j & 1) == 0).toArray();
+    }
+
+    static Schedule withAtCacheSteps(int[] computed1, int[] computed3) {
+        List<ScheduleStep> steps = new ArrayList<>(Collections.nCopies(NFE, ScheduleStep.full(LAYERS)));
+        steps.set(1, ScheduleStep.cache(computed1));
+        steps.set(3, ScheduleStep.cache(computed3));
+        return new Schedule(LAYERS, Schedule.DIT_DDIM, steps, Map.of(), List.of());
+    }
+
+    static int reusedMask(ScheduleStep step) {
+        int mask = (1 << LAYERS) - 1;
+        for (int j : step.computed()) {
+            mask &= ~(1 << j);
+        }
+        return mask;
+    }
+
+    @Test
+    void withABudgetTheLearnedScheduleIsAtOrNearTheBruteForceOptimum() throws Exception {
+        // reuse 3 of the 12 layer evaluations at the two cache steps, any split between them
+        for (int reuse : new int[]{3, 6, 9}) {
+            double budget = reuse / (double) (NFE * LAYERS);
+            LearnedSchedule learned = ScheduleLearner.learn(tiny, options(budget));
+            Schedule s = learned.schedule();
+            int m1 = reusedMask(s.step(1));
+            int m3 = reusedMask(s.step(3));
+            assertTrue(Integer.bitCount(m1) + Integer.bitCount(m3) >= reuse, "budget not met: " + s);
+            assertTrue(learned.achievedRemove() >= budget - 1e-12);
+            double optimum = Double.POSITIVE_INFINITY;
+            int better = 0;
+            double achieved = errors[m1][1] + errors[m3][3];
+            for (int a = 0; a < 1 << LAYERS; a++) {
+                for (int b = 0; b < 1 << LAYERS; b++) {
+                    if (Integer.bitCount(a) + Integer.bitCount(b) == reuse) {
+                        double e = errors[a][1] + errors[b][3];
+                        optimum = Math.min(optimum, e);
+                        better += e < achieved * (1 - 1e-9) ? 1 : 0;
+                    }
+                }
+            }
+            System.out.printf("reuse %d: learned %.5g (learner measured %.5g), brute-force optimum %.5g, ratio %.4f,"
+                    + " %d better sets%n", reuse, achieved, learned.totalMse(), optimum, achieved / optimum, better);
+            // the learner's own measurements agree with the independent ones
+            assertEquals(achieved, learned.totalMse(), 1e-6 * achieved);
+            assertTrue(achieved <= 1.05 * optimum, "learned " + achieved + " vs optimum " + optimum);
+        }
+    }
+
+    @Test
+    void withLambdaTheLearnedStepsAreAtOrNearTheBruteForceOptimum() throws Exception {
+        // a λ at which the optimum is neither "reuse everything" nor "reuse nothing"
+        double lambda = errors[(1 << LAYERS) - 1][1] / LAYERS;
+        LearnedSchedule learned = ScheduleLearner.learn(tiny, LearnOptions.lambda("ddim", NFE, lambda).withImages(4));
+        double total = 0;
+        double optimum = 0;
+        for (int k : CACHE_STEPS) {
+            int m = reusedMask(learned.schedule().step(k));
+            total += errors[m][k] + lambda * (LAYERS - Integer.bitCount(m));
+            double best = Double.POSITIVE_INFINITY;
+            for (int a = 0; a < 1 << LAYERS; a++) {
+                best = Math.min(best, errors[a][k] + lambda * (LAYERS - Integer.bitCount(a)));
+            }
+            optimum += best;
+        }
+        System.out.printf("lambda %.4g: learned objective %.5g (learner %.5g), brute-force optimum %.5g, ratio %.4f%n",
+                lambda, total, learned.objective(), optimum, total / optimum);
+        assertEquals(total, learned.objective(), 1e-6 * total);
+        assertTrue(total <= 1.05 * optimum, "learned " + total + " vs optimum " + optimum);
+    }
+
+    @Test
+    void theSameSeedLearnsTheSameScheduleAndTheProvenanceSaysHow() throws Exception {
+        LearnedSchedule a = ScheduleLearner.learn(tiny, options(0.25).withSeed(7));
+        LearnedSchedule b = ScheduleLearner.learn(tiny, options(0.25).withSeed(7));
+        assertEquals(a.schedule().steps(), b.schedule().steps());
+        for (int k = 0; k < NFE; k++) {
+            assertArrayEquals(a.schedule().scores().get(k), b.schedule().scores().get(k));
+        }
+        assertEquals(a.objective(), b.objective());
+        Map<String, Object> p = a.schedule().provenance();
+        assertEquals("learned", p.get("source"));
+        assertEquals(ScheduleLearner.METHOD, p.get("method"));
+        assertEquals(0.25, p.get("budget"));
+        assertEquals(7, p.get("seed"));
+        assertEquals(4, ((Map<?, ?>) p.get("calibration")).get("images"));
+        assertEquals(CACHE_STEPS.length, ((List<?>) p.get("objective_per_step")).size());
+        assertTrue(p.containsKey("seconds"));
+        List<float[]> scores = a.schedule().scores();
+        assertNull(scores.get(0));
+        assertNull(scores.get(2));
+        assertEquals(LAYERS, scores.get(1).length);
+        // the schedule survives its file format
+        Path file = dir.resolve("learned.json");
+        ScheduleJson.write(a.schedule(), file);
+        assertEquals(a.schedule(), ScheduleJson.read(file));
+    }
+
+    @Test
+    void freePatternLetsEveryStepAfterTheFirstReuse() throws Exception {
+        LearnedSchedule learned = ScheduleLearner.learn(tiny, options(0.5).withFreePattern(true));
+        Schedule s = learned.schedule();
+        assertTrue(s.step(0).full());
+        for (int k = 1; k < NFE; k++) {
+            assertTrue(!s.step(k).full(), "step " + k + " is a cache step in the free pattern");
+        }
+        assertTrue(learned.achievedRemove() >= 0.5 - 1e-12);
+        // the learner's per-step errors are those of the schedule, with its real cache ages
+        double[] measured = ScheduleLearner.stepErrors(tiny, List.of(s), options(0.5))[0];
+        for (LearnedSchedule.StepReport r : learned.steps()) {
+            assertEquals(measured[r.step()], r.mse(), 1e-6 * Math.max(1e-12, measured[r.step()]), "step " + r.step());
+        }
+    }
+
+    /** On the demo DiT: the budget is met, the schedule compiles, and sampling with it stays close to the full samples. */
+    @Test
+    void aLearnedDemoDitScheduleCompilesAndSamples(@TempDir Path tmp) throws Exception {
+        LoadedModel dit = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
+        LearnOptions o = LearnOptions.budget("ddim", 4, 0.2).withImages(2).withSearch(1, 2);
+        LearnedSchedule learned = ScheduleLearner.learn(dit, o);
+        Schedule s = learned.schedule();
+        assertTrue(BaselineSchedules.removedFraction(s, 4) >= 0.2 - 1e-12, s.toString());
+        for (LearnedSchedule.StepReport r : learned.steps()) {
+            assertTrue(r.mse() <= r.allocatedMse(), "swaps never make a step worse");
+        }
+        NoiseSchedule ns = NoiseSchedule.linear(1000, 1e-4, 0.02);
+        Sampler sampler = Samplers.create("ddim", ns, 4, true);
+        Path pkg = tmp.resolve("pkg");
+        ScheduleCompiler.compile(dit, s, Path.of("learned.json"),
+                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+        float[] xT = ScheduleLearner.gaussian(11, 2 * 784);
+        SampleRun.Request request = new SampleRun.Request(xT, new long[]{3, 8}, 1.5f);
+        float[] cached;
+        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+             Progress none = Progress.start("", 1, false)) {
+            cached = SampleRun.run(exec, dit.card(), sampler, request, none).samples();
+        }
+        float[] full;
+        try (PlainModelExecutor exec = new PlainModelExecutor(dit.file(), dit.card(), OrtRuntime.Options.cpu());
+             Progress none = Progress.start("", 1, false)) {
+            full = SampleRun.run(exec, dit.card(), sampler, request, none).samples();
+        }
+        double mse = ScheduleLearner.mse(cached, full);
+        double psnr = 10 * Math.log10(4 / mse);
+        System.out.printf("demo DiT, DDIM-4, 20%% removed: %s, PSNR vs full %.1f dB, %.1f s%n",
+                Arrays.toString(learned.steps().stream().mapToInt(LearnedSchedule.StepReport::computed).toArray()), psnr,
+                learned.seconds());
+        for (float v : cached) {
+            assertTrue(Float.isFinite(v));
+        }
+        assertTrue(psnr > 20, "PSNR " + psnr);
+        assertTrue(Files.exists(pkg.resolve("manifest.json")));
+    }
+}
