@@ -115,7 +115,7 @@ final class LearnCommand implements Callable<Integer> {
         }
         LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, free, budget, lambda, budgetUnit, weighting, images, seed,
                 cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
-                new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Prepack.AUTO, 0), !quiet);
+                new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
         options.check();
         LoadedModel m = modelOptions.load(model);
         LearnedSchedule learned = ScheduleLearner.learn(m, options);

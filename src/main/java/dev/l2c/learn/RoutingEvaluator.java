@@ -211,7 +211,7 @@ final class RoutingEvaluator implements AutoCloseable {
             Model pruned = CacheStepGraph.build(model.model(), layers, reads, new int[0]).model();
             // many small graphs, each run a few times: no per-session copies of prepacked weights
             reuseAllBut[slot] = open(pruned, new OrtRuntime.Options(options.provider(), options.threads(),
-                    OrtRuntime.Prepack.OFF, options.deviceId()), model, l + 1);
+                    OrtRuntime.Memory.LEAN, options.deviceId()), model, l + 1);
         }
         set(in);
         Map<String, OnnxTensorLike> inputs = inputs();
