@@ -60,7 +60,8 @@ final class LearnCommand implements Callable<Integer> {
 
     @Option(names = "--pattern", defaultValue = "l2c", paramLabel = "P", description = {
             "l2c (default): the cache steps of the published L2C routers of the sampler (alternating with full steps);",
-            "free: every evaluation after the first may be a cache step, reusing from the most recent one that computed the layer."})
+            "free: every evaluation after the first may be a cache step, reusing from the most recent one that computed the layer",
+            "(experimental: the error model assumes one-step-old caches; see benchmarks/learn.md)."})
     String pattern;
 
     @Option(names = "--images", defaultValue = "16", description = "Calibration images (default 16; the model batch is doubled by guidance).")

@@ -165,6 +165,16 @@ class ScheduleLearnerTest {
     }
 
     @Test
+    void aBudgetInMacsIsMetInMacs() throws Exception {
+        LearnedSchedule learned = ScheduleLearner.learn(tiny, options(0.3).withBudgetUnit(BaselineSchedules.UNIT_MACS));
+        long[] macs = tiny.layers().layers().stream().mapToLong(l -> l.macsPerSample()).toArray();
+        double removed = BaselineSchedules.removedMacFraction(learned.schedule(), macs, tiny.layers().macsPerSampleFull(), NFE);
+        assertEquals(removed, learned.achievedRemove(), 1e-9);
+        assertTrue(removed >= 0.3 - 1e-9, "removed " + removed);
+        assertEquals(BaselineSchedules.UNIT_MACS, learned.schedule().provenance().get("budget_unit"));
+    }
+
+    @Test
     void freePatternLetsEveryStepAfterTheFirstReuse() throws Exception {
         LearnedSchedule learned = ScheduleLearner.learn(tiny, options(0.5).withFreePattern(true));
         Schedule s = learned.schedule();
