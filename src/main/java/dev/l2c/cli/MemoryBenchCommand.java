@@ -65,7 +65,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                        String failure) {
     }
 
-    @Option(names = "--modes", split = ",", defaultValue = "speed,lean", description = "Memory policies to run (default: speed,lean).")
+    @Option(names = "--modes", split = ",", defaultValue = "speed,balanced,lean", description = "Memory policies to run (default: speed,balanced,lean).")
     List<String> modes;
 
     @Override

@@ -15,8 +15,8 @@ final class RuntimeOptions {
     int threads;
 
     @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
-            + "session), lean (weights mapped once for all sessions, no arenas: memory does not grow with the number of "
-            + "step graphs), auto (speed for one graph, lean for several).")
+            + "session), balanced (weights mapped once for all sessions, an arena per session), lean (weights mapped once, "
+            + "no arenas: memory does not grow with the number of step graphs), auto (speed for one graph, lean for several).")
     String memory;
 
     OrtRuntime.Options toOptions() throws UsageException {
@@ -27,7 +27,7 @@ final class RuntimeOptions {
         };
         OrtRuntime.Memory m = OrtRuntime.parseMemory(memory);
         if (m == null) {
-            throw new UsageException("--memory must be auto, speed or lean, not '" + memory + "'");
+            throw new UsageException("--memory must be auto, speed, balanced or lean, not '" + memory + "'");
         }
         if (threads < 0) {
             throw new UsageException("--threads must be 0 (one per core) or positive");

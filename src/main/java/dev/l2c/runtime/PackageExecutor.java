@@ -51,7 +51,7 @@ public final class PackageExecutor implements ModelExecutor {
         this.card = manifest.card();
         this.env = OrtRuntime.environment(options.threads());
         int graphs = manifest.graphFiles().size();
-        this.sharedWeights = options.lean(graphs) && options.provider() == OrtRuntime.Provider.CPU
+        this.sharedWeights = options.sharedWeights(graphs) && options.provider() == OrtRuntime.Provider.CPU
                 ? SharedWeights.map(env, manifest.folder(), manifest.graphFiles()) : null;
         try {
             for (String g : manifest.graphFiles()) {

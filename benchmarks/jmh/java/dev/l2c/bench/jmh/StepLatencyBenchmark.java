@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Latency of one step graph of the embedded DiT's reference package under ONNX Runtime: the full step
  * (which also outputs the caches the next step reads) and the cache step (two thirds of the branches
- * cut), at model batch 2 and 16, with memory policy speed (prepacked weights, arena) and lean (neither). This is ONNX Runtime's run call
+ * cut), at model batch 2 and 16, with memory policies speed (prepacked weights, arena), balanced (arena only) and lean (neither). This is ONNX Runtime's run call
  * alone; {@link RunnerOverheadBenchmark} measures what the runner adds.
  */
 @State(Scope.Benchmark)
@@ -53,7 +53,7 @@ public class StepLatencyBenchmark {
     @Param({"full", "cache"})
     String step;
 
-    @Param({"speed", "lean"})
+    @Param({"speed", "balanced", "lean"})
     String memory;
 
     private Path pkg;
