@@ -21,7 +21,8 @@ public final class OrtRuntime {
     public enum Provider { CPU, CUDA }
 
     /**
-     * How sessions use memory.
+     * How sessions use memory when several step graphs share weights (a single graph always runs with
+     * ONNX Runtime's defaults: nothing is shared, so there is nothing to save).
      * <ul>
      * <li>SPEED: ONNX Runtime's defaults: each session prepacks its weights (a private copy in a faster
      *     layout) and keeps its own memory arena sized for its activations. Memory grows with every
@@ -50,12 +51,12 @@ public final class OrtRuntime {
 
         /** Whether sessions sharing weights with {@code graphs - 1} others run without prepacked copies. */
         public boolean sharedWeights(int graphs) {
-            return memory == Memory.LEAN || memory == Memory.BALANCED || (memory == Memory.AUTO && graphs > 1);
+            return graphs > 1 && memory != Memory.SPEED;
         }
 
         /** Whether sessions run without a memory arena. */
         public boolean withoutArena(int graphs) {
-            return memory == Memory.LEAN || (memory == Memory.AUTO && graphs > 1);
+            return graphs > 1 && (memory == Memory.LEAN || memory == Memory.AUTO);
         }
     }
 
