@@ -12,30 +12,39 @@ ROUTERS=${ROUTERS:-../shared/routers}
 
 core() {  # issue 2: plain loop vs compiled all-full vs compiled reference schedule, DiT DDIM-20, 8 images + CFG
   out=benchmarks/dit-ddim20-core
-  $L2C bench $DIT --plain --schedule compiled-all-full=schedules/dit_fmnist_ddim20_full.json \
-    --schedule compiled-l2c-reference=schedules/dit_fmnist_ddim20_reference.json \
-    --nfe 20 --images 8 --repeats 9 --warmup 2 --out $out
+  for mem in auto balanced; do
+    $L2C bench $DIT --plain --schedule compiled-all-full=schedules/dit_fmnist_ddim20_full.json \
+      --schedule compiled-l2c-reference=schedules/dit_fmnist_ddim20_reference.json \
+      --nfe 20 --images 8 --repeats 9 --warmup 2 --memory $mem --out $out/memory-$mem
+  done
   $L2C memory-bench $DIT --schedule compiled-all-full=schedules/dit_fmnist_ddim20_full.json \
     --schedule compiled-l2c-reference=schedules/dit_fmnist_ddim20_reference.json \
     --schedule fora-2=schedules/bench/dit_fmnist_ddim20_fora2.json \
     --schedule random-20-graphs=schedules/bench/dit_fmnist_ddim20_random_seed1.json --images 8 --out $out
 }
 
+learn() {  # issue 5: learned schedules for the embedded models (the DDIM-20 and DPM-2S-20 ones: benchmarks/learn.md)
+  for r in 20 35; do
+    $L2C learn $DIT --nfe 50 --budget 0.$r --quiet -o schedules/dit_fmnist_ddim50_learned_r$r.json \
+      --report benchmarks/learn-reports/dit_ddim50_r$r.json
+  done
+}
+
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 5 --warmup 1 \
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20
 }
 
 dit50() {
-  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 3 --warmup 1 \
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
 }
 
 uvit20() {
   $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 \
-    --repeats 5 --warmup 1 \
+    --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_r20.json \
     --schedule learned-r35=schedules/uvit_fmnist_dpm2s20_learned_r35.json --out benchmarks/uvit-dpm2s20
 }
