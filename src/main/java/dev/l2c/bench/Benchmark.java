@@ -62,8 +62,62 @@ public final class Benchmark {
     private Benchmark() {
     }
 
-    private record Prepared(BenchConfig config, ModelExecutor executor, Sampler sampler, int graphs, long macs,
-                            long layerEvaluations, long totalLayerEvaluations, boolean[] fullSteps, TempFolder tempDir) {
+    /**
+     * A configuration ready to run: its sampler, its package (null for the plain loop) and, while
+     * timing, an open executor.
+     */
+    private static final class Prepared {
+        final BenchConfig config;
+        final Sampler sampler;
+        final PackageManifest manifest;
+        final int graphs;
+        final long macs;
+        final long layerEvaluations;
+        final long totalLayerEvaluations;
+        final boolean[] fullSteps;
+        final TempFolder tempDir;
+        ModelExecutor executor;
+
+        Prepared(BenchConfig config, Sampler sampler, PackageManifest manifest, int graphs, long macs,
+                 long layerEvaluations, long totalLayerEvaluations, boolean[] fullSteps, TempFolder tempDir) {
+            this.config = config;
+            this.sampler = sampler;
+            this.manifest = manifest;
+            this.graphs = graphs;
+            this.macs = macs;
+            this.layerEvaluations = layerEvaluations;
+            this.totalLayerEvaluations = totalLayerEvaluations;
+            this.fullSteps = fullSteps;
+            this.tempDir = tempDir;
+        }
+
+        ModelExecutor open(LoadedModel model, OrtRuntime.Options options) throws L2cException {
+            return manifest == null ? new PlainModelExecutor(model.file(), model.card(), options)
+                    : new PackageExecutor(manifest, options);
+        }
+
+        void closeExecutor() {
+            if (executor != null) {
+                executor.close();
+                executor = null;
+            }
+        }
+
+        ModelExecutor executor() {
+            return executor;
+        }
+
+        Sampler sampler() {
+            return sampler;
+        }
+
+        boolean[] fullSteps() {
+            return fullSteps;
+        }
+
+        BenchConfig config() {
+            return config;
+        }
     }
 
     public static List<BenchResult> run(LoadedModel model, List<BenchConfig> configs, Settings settings)
@@ -73,18 +127,23 @@ public final class Benchmark {
         List<Prepared> prepared = new ArrayList<>();
         try {
             for (BenchConfig c : configs) {
-                prepared.add(prepare(model, c, settings));
+                Prepared p = prepare(model, c, settings);
+                prepared.add(p);
+                p.executor = p.open(model, settings.runtime());
             }
             List<BenchResult> results = time(card, prepared, settings);
+            // the timed executors are closed before generating for quality: at large batches every
+            // session's arena would hold its activations, for every configuration at once
+            prepared.forEach(Prepared::closeExecutor);
             if (settings.fdImages() > 0) {
-                results = generateForQuality(card, prepared, results, settings);
+                results = generateForQuality(model, prepared, results, settings);
             }
             return measureQuality(results, referenceIndex, card, settings);
         } finally {
             for (Prepared p : prepared) {
-                p.executor().close();
-                if (p.tempDir() != null) {
-                    p.tempDir().close();
+                p.closeExecutor();
+                if (p.tempDir != null) {
+                    p.tempDir.close();
                 }
             }
         }
@@ -143,16 +202,20 @@ public final class Benchmark {
         List<BenchResult> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Prepared p = prepared.get(i);
-            results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs(), p.macs(),
-                    p.layerEvaluations(), p.totalLayerEvaluations(), seconds[i], fullMs[i], cacheMs[i],
+            results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs, p.macs,
+                    p.layerEvaluations, p.totalLayerEvaluations, seconds[i], fullMs[i], cacheMs[i],
                     Stats.median(overhead[i]), samples[i], settings.images(), BenchResult.Quality.NONE));
         }
         return results;
     }
 
     /** Generates {@code fdImages} class-balanced samples per configuration, from the same noise. */
-    private static List<BenchResult> generateForQuality(ModelCard card, List<Prepared> prepared, List<BenchResult> timed,
-                                                        Settings s) throws L2cException {
+    private static List<BenchResult> generateForQuality(LoadedModel model, List<Prepared> prepared,
+                                                        List<BenchResult> timed, Settings s) throws L2cException {
+        ModelCard card = model.card();
+        // one configuration at a time, with memory that does not grow with its number of graphs
+        OrtRuntime.Options lean = new OrtRuntime.Options(s.runtime().provider(), s.runtime().threads(),
+                OrtRuntime.Memory.LEAN, s.runtime().deviceId());
         int n = s.fdImages();
         int per = card.sampleElements();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
@@ -166,6 +229,7 @@ public final class Benchmark {
             for (int i = 0; i < prepared.size(); i++) {
                 Prepared p = prepared.get(i);
                 float[] all = new float[n * per];
+                p.executor = p.open(model, lean);
                 for (int start = 0; start < n; start += s.fdBatch()) {
                     int b = Math.min(s.fdBatch(), n - start);
                     SampleRun.Request req = new SampleRun.Request(
@@ -174,6 +238,7 @@ public final class Benchmark {
                     float[] x = SampleRun.run(p.executor(), card, p.sampler(), req, progress).samples();
                     System.arraycopy(x, 0, all, start * per, b * per);
                 }
+                p.closeExecutor();
                 out.add(timed.get(i).withSamples(all, n));
             }
         }
@@ -218,9 +283,8 @@ public final class Benchmark {
             Sampler sampler = Samplers.create(samplerName, ns, c.nfe(), clip);
             boolean[] full = new boolean[c.nfe()];
             Arrays.fill(full, true);
-            return new Prepared(c, new PlainModelExecutor(model.file(), card, s.runtime()), sampler, 1,
-                    model.layers().macsPerSampleFull() * c.nfe(), (long) layers * c.nfe(), (long) layers * c.nfe(),
-                    full, null);
+            return new Prepared(c, sampler, null, 1, model.layers().macsPerSampleFull() * c.nfe(),
+                    (long) layers * c.nfe(), (long) layers * c.nfe(), full, null);
         }
         Schedule schedule = ScheduleJson.read(c.schedule());
         Sampler sampler = Samplers.create(samplerName, ns, schedule.nfe(), clip);
@@ -233,7 +297,7 @@ public final class Benchmark {
         for (int k = 0; k < full.length; k++) {
             full[k] = manifest.steps().get(k).full();
         }
-        return new Prepared(c, new PackageExecutor(manifest, s.runtime()), sampler, manifest.graphFiles().size(),
+        return new Prepared(c, sampler, manifest, manifest.graphFiles().size(),
                 manifest.json().path("totals").path("macs_per_sample").asLong(), schedule.layerEvaluations(),
                 schedule.totalLayerEvaluations(), full, tmp);
     }

@@ -58,13 +58,7 @@ public final class AtomicOutput {
         if (Files.isDirectory(target)) {
             throw new OutputException(target, "cannot write: it is a folder; choose a file name");
         }
-        Path temp;
-        try {
-            temp = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
-        } catch (IOException e) {
-            throw new OutputException(target, "cannot write: cannot create a temporary file in " + parent
-                    + ": " + describe(e), e);
-        }
+        Path temp = createUniqueFile(target, parent);
         boolean moved = false;
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
@@ -190,6 +184,27 @@ public final class AtomicOutput {
                     + " is not writable; check its permissions or choose another location");
         }
         return parent;
+    }
+
+    /**
+     * Creates the temporary file with the permissions a plain new file gets (the umask's), not the
+     * owner-only ones of {@code Files.createTempFile}: after the rename it is the user's output.
+     */
+    private static Path createUniqueFile(Path target, Path parent) throws OutputException {
+        for (int attempt = 0; ; attempt++) {
+            String random = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+            Path candidate = parent.resolve("." + target.getFileName() + "." + random + ".tmp");
+            try {
+                return Files.createFile(candidate);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 10) {
+                    throw new OutputException(target, "cannot write: cannot find a free temporary file name beside it", e);
+                }
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot write: cannot create a temporary file in " + parent
+                        + ": " + describe(e), e);
+            }
+        }
     }
 
     private static Path createUniqueFolder(Path target, String tag) throws OutputException {

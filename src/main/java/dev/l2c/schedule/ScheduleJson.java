@@ -9,17 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.OutputException;
+import dev.l2c.io.AtomicOutput;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -92,33 +89,7 @@ public final class ScheduleJson {
 
     /** Writes {@code schedule} to {@code file} atomically, replacing any file there. */
     public static void write(Schedule schedule, Path file) throws OutputException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new OutputException(file, "the folder " + dir + " does not exist; create it first");
-        }
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-                 OutputStream out = Channels.newOutputStream(ch)) {
-                write(schedule, out);
-                out.flush();
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw new OutputException(file, "cannot write the schedule: " + e + " (check that the folder is writable)", e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // The write already failed and says so; a leftover temp file is named after the target.
-                }
-            }
-        }
+        AtomicOutput.writeFile(file, out -> write(schedule, out));
     }
 
     /** Writes {@code schedule} as JSON to {@code out}, which stays open. */

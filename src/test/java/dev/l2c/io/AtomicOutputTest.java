@@ -45,6 +45,15 @@ class AtomicOutputTest {
     }
 
     @Test
+    void writtenFileHasThePermissionsOfAPlainNewFileNotOwnerOnly() throws Exception {
+        Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path plain = Files.createFile(dir.resolve("plain.txt"));
+        Path target = dir.resolve("out.txt");
+        AtomicOutput.writeFile(target, out -> out.write(1));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
+    }
+
+    @Test
     void failingWriterLeavesNothingBehindAndKeepsTheOldFile() throws Exception {
         Path target = dir.resolve("out.txt");
         Files.writeString(target, "old");
