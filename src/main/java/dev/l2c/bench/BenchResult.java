@@ -17,16 +17,18 @@ import java.util.Arrays;
  * @param overheadShare median share of a run spent outside ONNX Runtime's run calls
  * @param samples       final samples used for quality (same noise and labels for every configuration)
  * @param sampleCount   how many images {@code samples} holds
- * @param quality       fidelity to the reference configuration and Fréchet distance (NaN when not measured)
+ * @param timedSamples  final samples of the timed runs (the same noise for every configuration: the grids)
+ * @param quality       fidelity to the reference configuration over {@code psnrImages} images and Fréchet
+ *                      distance over {@code fdImages} (NaN and 0 when not measured)
  */
 public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerSample, long layerEvaluations,
                           long totalLayerEvaluations, double[] runSeconds, double fullStepMillis,
                           double cacheStepMillis, double overheadShare, float[] samples, int sampleCount,
-                          Quality quality) {
+                          float[] timedSamples, Quality quality) {
 
     /** Quality figures of a configuration. */
-    public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages) {
-        public static final Quality NONE = new Quality(Double.NaN, Double.NaN, Double.NaN, 0);
+    public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages, int psnrImages) {
+        public static final Quality NONE = new Quality(Double.NaN, Double.NaN, Double.NaN, 0, 0);
     }
 
     public double median() {
@@ -43,11 +45,11 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
 
     public BenchResult withQuality(Quality q) {
         return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
-                fullStepMillis, cacheStepMillis, overheadShare, samples, sampleCount, q);
+                fullStepMillis, cacheStepMillis, overheadShare, samples, sampleCount, timedSamples, q);
     }
 
     public BenchResult withSamples(float[] newSamples, int count) {
         return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
-                fullStepMillis, cacheStepMillis, overheadShare, newSamples, count, quality);
+                fullStepMillis, cacheStepMillis, overheadShare, newSamples, count, timedSamples, quality);
     }
 }

@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Times sampling runs of several configurations of one model in one process, then measures their
@@ -56,7 +57,15 @@ public final class Benchmark {
      * configuration quality is measured against (null: the first).
      */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
-                           String sampler, boolean clip, int fdImages, int fdBatch, String reference) {
+                           String sampler, boolean clip, int fdImages, int fdBatch, String reference,
+                           Set<String> fdOnly) {
+        /**
+         * Whether configuration {@code name} gets the {@code fdImages} quality samples: every one, or
+         * with {@code fdOnly} given only those it names and the reference (PSNR needs its samples).
+         */
+        boolean generatesForQuality(String name, boolean isReference) {
+            return fdImages > 0 && (fdOnly.isEmpty() || isReference || fdOnly.contains(name));
+        }
     }
 
     private Benchmark() {
@@ -132,13 +141,14 @@ public final class Benchmark {
                 p.executor = p.open(model, settings.runtime());
             }
             List<BenchResult> results = time(card, prepared, settings);
+            float[] timedReference = results.get(referenceIndex).samples();
             // the timed executors are closed before generating for quality: at large batches every
             // session's arena would hold its activations, for every configuration at once
             prepared.forEach(Prepared::closeExecutor);
             if (settings.fdImages() > 0) {
-                results = generateForQuality(model, prepared, results, settings);
+                results = generateForQuality(model, prepared, results, referenceIndex, settings);
             }
-            return measureQuality(results, referenceIndex, card, settings);
+            return measureQuality(results, referenceIndex, timedReference, settings);
         } finally {
             for (Prepared p : prepared) {
                 p.closeExecutor();
@@ -204,14 +214,15 @@ public final class Benchmark {
             Prepared p = prepared.get(i);
             results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs, p.macs,
                     p.layerEvaluations, p.totalLayerEvaluations, seconds[i], fullMs[i], cacheMs[i],
-                    Stats.median(overhead[i]), samples[i], settings.images(), BenchResult.Quality.NONE));
+                    Stats.median(overhead[i]), samples[i], settings.images(), samples[i], BenchResult.Quality.NONE));
         }
         return results;
     }
 
     /** Generates {@code fdImages} class-balanced samples per configuration, from the same noise. */
     private static List<BenchResult> generateForQuality(LoadedModel model, List<Prepared> prepared,
-                                                        List<BenchResult> timed, Settings s) throws L2cException {
+                                                        List<BenchResult> timed, int referenceIndex, Settings s)
+            throws L2cException {
         ModelCard card = model.card();
         // one configuration at a time, with memory that does not grow with its number of graphs
         OrtRuntime.Options lean = new OrtRuntime.Options(s.runtime().provider(), s.runtime().threads(),
@@ -220,14 +231,23 @@ public final class Benchmark {
         int per = card.sampleElements();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
         long[] labels = FashionMnist.balancedLabels(n, card.classes());
+        boolean[] generate = new boolean[prepared.size()];
         long total = 0;
-        for (Prepared p : prepared) {
-            total += (long) p.sampler().evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
+        for (int i = 0; i < prepared.size(); i++) {
+            Prepared p = prepared.get(i);
+            generate[i] = s.generatesForQuality(p.config().name(), i == referenceIndex);
+            if (generate[i]) {
+                total += (long) p.sampler().evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
+            }
         }
         List<BenchResult> out = new ArrayList<>();
         try (Progress progress = Progress.start("quality samples", total, true)) {
             for (int i = 0; i < prepared.size(); i++) {
                 Prepared p = prepared.get(i);
+                if (!generate[i]) {
+                    out.add(timed.get(i)); // keeps its timed samples: PSNR on those, no FD
+                    continue;
+                }
                 float[] all = new float[n * per];
                 p.executor = p.open(model, lean);
                 for (int start = 0; start < n; start += s.fdBatch()) {
@@ -245,9 +265,14 @@ public final class Benchmark {
         return out;
     }
 
-    private static List<BenchResult> measureQuality(List<BenchResult> results, int referenceIndex, ModelCard card,
-                                                    Settings s) throws L2cException {
-        float[] reference = results.get(referenceIndex).samples();
+    /**
+     * PSNR and max |Δ| against the reference configuration, FD against the test set. A configuration
+     * with quality samples is compared with the reference's quality samples, one left out by
+     * {@code --fd-only} with the reference's timed samples (same noise and labels as its own).
+     */
+    private static List<BenchResult> measureQuality(List<BenchResult> results, int referenceIndex,
+                                                    float[] timedReference, Settings s) throws L2cException {
+        BenchResult reference = results.get(referenceIndex);
         FeatureStatistics real = null;
         ClassifierFeatures classifier = null;
         try {
@@ -256,14 +281,17 @@ public final class Benchmark {
                 real = FashionMnistReference.testSet(classifier).statistics();
             }
             List<BenchResult> out = new ArrayList<>();
-            for (BenchResult r : results) {
-                Fidelity f = Fidelity.of(r.samples(), reference);
+            for (int i = 0; i < results.size(); i++) {
+                BenchResult r = results.get(i);
+                boolean qualitySet = s.generatesForQuality(r.config().name(), i == referenceIndex);
+                Fidelity f = Fidelity.of(r.samples(), qualitySet ? reference.samples() : timedReference);
                 double fd = Double.NaN;
-                if (classifier != null) {
+                if (qualitySet && classifier != null) {
                     FeatureStatistics gen = classifier.statistics(r.samples(), r.sampleCount());
                     fd = FrechetDistance.between(gen, real).value();
                 }
-                out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(), fd, s.fdImages())));
+                out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(), fd,
+                        qualitySet ? s.fdImages() : 0, r.sampleCount())));
             }
             return out;
         } finally {
@@ -325,7 +353,9 @@ public final class Benchmark {
                 model.file().getFileName(), s.images(), s.cfg(), s.cfg() == 1f ? s.images() : 2 * s.images(),
                 s.runtime().provider(), cpuName(), s.repeats(), s.warmup(), base.config().name(), ref,
                 s.fdImages() > 0 ? String.format(Locale.ROOT, " on %d class-balanced samples; FD against the "
-                        + "Fashion-MNIST test set (classifier features)", s.fdImages()) : " on the timed samples"));
+                        + "Fashion-MNIST test set (classifier features)%s", s.fdImages(), s.fdOnly().isEmpty() ? ""
+                        : "; configurations without FD (not in --fd-only) have PSNR on the timed images")
+                        : " on the timed samples"));
         sb.append("| schedule | NFE | layer evals | MACs % | ideal speedup | measured speedup (range) | realized "
                 + "| median s | full / cache step ms | PSNR dB | max abs diff | FD |\n");
         sb.append("|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|\n");
@@ -395,6 +425,8 @@ public final class Benchmark {
             putNumber(o, "psnr_db", r.quality().psnr());
             putNumber(o, "max_abs_diff", r.quality().maxAbsDiff());
             putNumber(o, "fd", r.quality().fd());
+            o.put("psnr_images", r.quality().psnrImages());
+            o.put("fd_images", r.quality().fdImages());
         }
         return root;
     }

@@ -84,6 +84,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also generate N class-balanced samples per schedule for the Frechet distance (0: skip; reported figures use >= 1000).")
     int fdImages;
 
+    @Option(names = "--fd-only", split = ",", paramLabel = "NAME",
+            description = "Generate the FD samples only for these configurations (and the reference); the others get PSNR on the timed images.")
+    List<String> fdOnly = new ArrayList<>();
+
     @Option(names = "--fd-batch", defaultValue = "100", description = "Images per run when generating for FD.")
     int fdBatch;
 
@@ -134,7 +138,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
                 repeats, warmup, runtimeOptions.toOptions(),
-                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference);
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly));
+        for (String name : fdOnly) {
+            if (!names.contains(name)) {
+                throw new UsageException("--fd-only names '" + name + "', which is not a configuration; they are: "
+                        + String.join(", ", names));
+            }
+        }
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);
@@ -199,17 +209,20 @@ final class BenchCommand implements Callable<Integer> {
         AtomicOutput.writeFile(out.resolve("results.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
         AtomicOutput.writeFile(out.resolve("results.json"), o -> o.write(new ObjectMapper()
                 .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json)));
-        boolean fd = settings.fdImages() > 0;
-        QualityLatencyChart.write(out.resolve(fd ? "fd_vs_latency.png" : "psnr_vs_latency.png"),
-                m.file().getFileName() + ": " + (fd ? "FD (lower is better)" : "PSNR vs full (higher is better)")
-                        + " vs latency, CPU",
-                fd ? "Fréchet distance to the test set" : "PSNR vs full schedule (dB)",
-                Benchmark.chartPoints(results, fd));
-        int shown = Math.min(20, results.get(0).sampleCount());
+        QualityLatencyChart.write(out.resolve("psnr_vs_latency.png"),
+                m.file().getFileName() + ": PSNR vs full (higher is better) vs latency, CPU",
+                "PSNR vs full schedule (dB)", Benchmark.chartPoints(results, false));
+        if (settings.fdImages() > 0) {
+            QualityLatencyChart.write(out.resolve("fd_vs_latency.png"),
+                    m.file().getFileName() + ": FD (lower is better) vs latency, CPU",
+                    "Fréchet distance to the test set", Benchmark.chartPoints(results, true));
+        }
+        // grids from the timed runs: the same noise and labels for every configuration
+        int shown = Math.min(20, settings.images());
         for (BenchResult r : results) {
             var c = m.card();
-            ImageGrid.writePng(out.resolve("grid_" + r.config().name() + ".png"), r.samples(), shown, c.channels(),
-                    c.height(), c.width(), Math.min(10, shown), Math.max(1, 56 / c.height()));
+            ImageGrid.writePng(out.resolve("grid_" + r.config().name() + ".png"), r.timedSamples(), shown,
+                    c.channels(), c.height(), c.width(), Math.min(10, shown), Math.max(1, 56 / c.height()));
         }
     }
 

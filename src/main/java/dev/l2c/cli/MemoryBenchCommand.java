@@ -2,6 +2,7 @@ package dev.l2c.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.l2c.bench.Stats;
 import dev.l2c.emit.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -61,8 +63,12 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Mixin
     SamplerOptions samplerOptions;
 
+    /**
+     * One process's result. The step medians leave out the first evaluation, which also pays for
+     * ONNX Runtime's first-run initialisation; NaN where the run has no step of that kind.
+     */
     private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double seconds,
-                       String failure) {
+                       double fullStepMs, double cacheStepMs, String failure) {
     }
 
     @Option(names = "--modes", split = ",", defaultValue = "speed,balanced,lean", description = "Memory policies to run (default: speed,balanced,lean).")
@@ -80,7 +86,9 @@ final class MemoryBenchCommand implements Callable<Integer> {
         try (TempFolder tmp = TempFolder.create("l2c-memory-")) {
             Path work = tmp.path();
             // a single graph always runs with ONNX Runtime's defaults: one row
-            rows.add(run("plain model", 1, "speed", List.of(model.toString(), "--nfe", Integer.toString(nfe)), work));
+            boolean[] allFull = new boolean[nfe];
+            Arrays.fill(allFull, true);
+            rows.add(run("plain model", 1, "speed", allFull, List.of(model.toString(), "--nfe", Integer.toString(nfe)), work));
             for (String s : schedules) {
                 int eq = s.indexOf('=');
                 if (eq <= 0) {
@@ -92,9 +100,14 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
                 Path pkg = work.resolve("pkg-" + rows.size());
                 ScheduleCompiler.compile(m, schedule, file, SamplerOptions.spec(sampler), pkg, false);
-                int graphs = PackageManifest.read(pkg).graphFiles().size();
+                PackageManifest manifest = PackageManifest.read(pkg);
+                int graphs = manifest.graphFiles().size();
+                boolean[] fullSteps = new boolean[manifest.steps().size()];
+                for (int k = 0; k < fullSteps.length; k++) {
+                    fullSteps[k] = manifest.steps().get(k).full();
+                }
                 for (String mode : graphs == 1 ? List.of("speed") : modes) {
-                    rows.add(run(name, graphs, mode, List.of(pkg.toString()), work));
+                    rows.add(run(name, graphs, mode, fullSteps, List.of(pkg.toString()), work));
                 }
             }
         }
@@ -102,10 +115,11 @@ final class MemoryBenchCommand implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "%s, %d images, CFG %.2f, CPU; one `l2c sample` process per row (Java heap %s); "
                         + "peak RSS = VmHWM, anon/file = RssAnon/RssFile at the end of the run.%n%n",
                 model.getFileName(), images, m.card().defaultCfg(), heap));
-        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | run s |\n|---|---:|---|---:|---:|---:|---:|\n");
+        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | run s | full step ms | cache step ms |\n"
+                + "|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             if (r.failure() != null) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | |%n", r.name(), r.graphs(),
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | | | |%n", r.name(), r.graphs(),
                         r.memory(), r.failure()));
                 continue;
             }
@@ -124,7 +138,12 @@ final class MemoryBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Row run(String name, int graphs, String mode, List<String> target, Path work) throws L2cException {
+    private static String milliseconds(double ms) {
+        return Double.isNaN(ms) ? "—" : String.format(Locale.ROOT, "%.1f", ms);
+    }
+
+    private Row run(String name, int graphs, String mode, boolean[] fullSteps, List<String> target, Path work)
+            throws L2cException {
         Path stats = work.resolve("stats.json");
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx" + heap, "-Djava.awt.headless=true", "-cp", jar(),
                 Main.class.getName(), "sample"));
@@ -142,18 +161,33 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 // a run the machine cannot hold (the kernel kills it) is a result too, not the end of the benchmark
                 String why = code == 137 ? "killed (out of memory)" : "exit " + code + ": " + lastLine(output);
                 System.err.printf(Locale.ROOT, "%s (%s): %s%n", name, mode, why);
-                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, why);
+                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN, why);
             }
             JsonNode s = new ObjectMapper().readTree(stats.toFile());
             System.err.printf(Locale.ROOT, "%s (%s): peak RSS %.1f MiB%n", name, mode, s.path("peak_rss_bytes").asLong() / 1048576.0);
+            long[] stepNanos = new long[s.path("step_ms").size()];
+            for (int k = 0; k < stepNanos.length; k++) {
+                stepNanos[k] = Math.round(s.path("step_ms").get(k).asDouble() * 1e6);
+            }
             return new Row(name, graphs, mode, s.path("peak_rss_bytes").asLong(), s.path("rss_anon_bytes_at_end").asLong(),
-                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble(), null);
+                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble(),
+                    Stats.median(stepNanos, afterFirst(fullSteps, true, stepNanos.length)),
+                    Stats.median(stepNanos, afterFirst(fullSteps, false, stepNanos.length)), null);
         } catch (IOException e) {
             throw new ProviderException(null, "cannot start a sampling process: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ProviderException(null, "interrupted");
         }
+    }
+
+    /** Selects the steps of one kind, leaving out the first evaluation. */
+    private static boolean[] afterFirst(boolean[] fullSteps, boolean full, int steps) {
+        boolean[] select = new boolean[steps];
+        for (int k = 1; k < steps && k < fullSteps.length; k++) {
+            select[k] = fullSteps[k] == full;
+        }
+        return select;
     }
 
     private static String lastLine(String output) {

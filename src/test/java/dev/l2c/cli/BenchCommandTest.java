@@ -1,0 +1,72 @@
+package dev.l2c.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code l2c bench} end to end on the embedded DiT, kept small: one image, one measured round. */
+class BenchCommandTest {
+    private static final String MODEL = "onnx-models/dit_fmnist.onnx";
+
+    @TempDir
+    Path tmp;
+
+    private record Outcome(int exit, String err) {
+    }
+
+    private Outcome bench(String... args) {
+        List<String> all = new ArrayList<>(List.of("bench", MODEL, "--images", "1", "--repeats", "1", "--warmup", "0",
+                "--out", tmp.resolve("out").toString()));
+        all.addAll(List.of(args));
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        return new Outcome(cl.execute(all.toArray(String[]::new)), err.toString());
+    }
+
+    @Test
+    void compiledAllFullScheduleMatchesThePlainLoopAndEveryOutputIsWritten() throws Exception {
+        Outcome o = bench("--plain", "--nfe", "20",
+                "--schedule", "compiled-full=schedules/dit_fmnist_ddim20_full.json",
+                "--schedule", "reference=schedules/dit_fmnist_ddim20_reference.json");
+        assertEquals(0, o.exit(), o.err());
+        Path out = tmp.resolve("out");
+        JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile()).path("results");
+        assertEquals(3, results.size());
+        JsonNode full = results.get(1);
+        assertEquals("compiled-full", full.path("name").asText());
+        // the same graph computed through a package: identical up to float rounding
+        assertTrue(full.path("max_abs_diff").asDouble() < 1e-4, full.toString());
+        JsonNode cached = results.get(2);
+        assertTrue(cached.path("ideal_speedup").asDouble() > 1.4, cached.toString());
+        assertTrue(cached.path("max_abs_diff").asDouble() > 0, "a cache schedule changes the samples: " + cached);
+        assertEquals(1, cached.path("psnr_images").asInt());
+        for (String file : List.of("results.md", "psnr_vs_latency.png", "grid_full.png", "grid_compiled-full.png",
+                "grid_reference.png")) {
+            assertTrue(Files.size(out.resolve(file)) > 0, file);
+        }
+        assertFalse(Files.exists(out.resolve("fd_vs_latency.png")), "no FD chart without --fd");
+    }
+
+    @Test
+    void fdOnlyNamingAnUnknownConfigurationIsRefused() {
+        Outcome o = bench("--plain", "--nfe", "4", "--fd", "10", "--fd-only", "learned");
+        assertEquals(2, o.exit(), o.err());
+        String text = o.err().strip();
+        assertFalse(text.contains("\n"), text);
+        assertTrue(text.contains("'learned'") && text.contains("full"), text);
+    }
+}
