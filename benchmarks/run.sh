@@ -9,6 +9,10 @@ DIT=onnx-models/dit_fmnist.onnx
 UVIT=onnx-models/uvit_fmnist.onnx
 XL=${XL_DIR:-/tmp/l2c-xl}          # where the full-size builder models go (2.5 GiB and 1.9 GiB)
 ROUTERS=${ROUTERS:-../shared/routers}
+# FD needs 1 000 samples with CFG per configuration (6-8 minutes each for 20 steps on 2 cores): it is
+# measured for the full schedule, fewer steps at matched compute, the reference mask and the learned
+# schedules; every configuration gets PSNR vs full on the timed images
+FD_ONLY=fewer-steps-r20,fewer-steps-r35,l2c-reference-mask,learned-r20,learned-r35
 
 core() {  # issue 2: plain loop vs compiled all-full vs compiled reference schedule, DiT DDIM-20, 8 images + CFG
   out=benchmarks/dit-ddim20-core
@@ -31,19 +35,19 @@ learn() {  # issue 5: learned schedules for the embedded models (the DDIM-20 and
 }
 
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 5 --warmup 1 --memory balanced \
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --fd-only $FD_ONLY --images 8 --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20
 }
 
 dit50() {
-  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 --repeats 3 --warmup 1 --memory balanced \
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --fd-only $FD_ONLY --images 8 --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
 }
 
 uvit20() {
-  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --images 8 \
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --fd-only $FD_ONLY --images 8 \
     --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_r20.json \
     --schedule learned-r35=schedules/uvit_fmnist_dpm2s20_learned_r35.json --out benchmarks/uvit-dpm2s20
