@@ -46,7 +46,10 @@ dit50() {
     --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
 }
 
-uvit20() {
+uvit20() {  # issues 3, 4, 5: U-ViT with DPM-Solver++(2S), 20 evaluations
+  mkdir -p benchmarks/uvit-dpm2s20
+  $L2C sample $UVIT --sampler dpm2s --nfe 20 --labels 0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9 --seed 7 \
+    -o benchmarks/uvit-dpm2s20/sample_plain_dpm2s20.png
   $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd 1000 --fd-batch 250 --fd-only $FD_ONLY --images 8 \
     --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_r20.json \
