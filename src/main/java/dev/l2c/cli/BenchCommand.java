@@ -173,6 +173,14 @@ final class BenchCommand implements Callable<Integer> {
             String suffix = remove == null ? "-matched" : String.format(Locale.ROOT, "-r%02d", Math.round(100 * target));
             for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
                 Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, seed);
+                double achieved = BaselineSchedules.removedMacFraction(s, layerMacs, fullMacs, nfe);
+                // a baseline whose parameter grid has nothing near the budget (FORA: 0 % or 50 % of a
+                // 20-step run) would only repeat another row under a misleading name
+                if (Math.abs(achieved - target) > 0.5 * target) {
+                    System.err.printf(Locale.ROOT, "suite: %s cannot remove about %.0f%% of the MACs (nearest: %.1f%%); left out%n",
+                            kind, 100 * target, 100 * achieved);
+                    continue;
+                }
                 BenchConfig c = save(dir, kind + suffix, s);
                 configs.add(kind.equals("fewer-steps") ? c.onFewerStepsCurve() : c);
             }
