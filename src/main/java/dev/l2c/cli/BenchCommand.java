@@ -229,8 +229,9 @@ final class BenchCommand implements Callable<Integer> {
         int shown = Math.min(20, settings.images());
         for (BenchResult r : results) {
             var c = m.card();
-            ImageGrid.writePng(out.resolve("grid_" + r.config().name() + ".png"), r.timedSamples(), shown,
-                    c.channels(), c.height(), c.width(), Math.min(10, shown), Math.max(1, 56 / c.height()));
+            ImageGrid.writeSamplesPng(out.resolve("grid_" + r.config().name() + ".png"), r.timedSamples(), shown,
+                    c.channels(), c.height(), c.width(), Math.min(10, shown), Math.max(1, 56 / c.height()),
+                    c.rangeMin(), c.rangeMax());
         }
     }
 

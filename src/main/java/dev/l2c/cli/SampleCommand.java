@@ -180,8 +180,8 @@ final class SampleCommand implements Callable<Integer> {
             out = SampleRun.run(exec, card, sampler, new SampleRun.Request(xT, y, scale), progress);
         }
         int cols = columns != null ? columns : Math.min(n, 10);
-        ImageGrid.writePng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
-                Math.max(1, 56 / card.height()));
+        ImageGrid.writeSamplesPng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
+                Math.max(1, 56 / card.height()), card.rangeMin(), card.rangeMax());
         if (npy != null) {
             Npy.writeFloats(npy, out.samples(), n, card.channels(), card.height(), card.width());
         }

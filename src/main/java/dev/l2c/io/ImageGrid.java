@@ -32,6 +32,30 @@ public final class ImageGrid {
     }
 
     /**
+     * Writes samples of any channel count whose values span {@code [rangeMin, rangeMax]} (a model
+     * card's image range): one or three channels as images, as {@link #writePng}; any other count
+     * (latents, e.g. DiT-XL/2's four channels) as one gray tile per channel, each image's channels
+     * side by side on one row. Values are mapped linearly from the range to [-1, 1] first.
+     */
+    public static void writeSamplesPng(Path file, float[] samples, int n, int channels, int h, int w, int columns,
+                                       int scale, float rangeMin, float rangeMax) throws OutputException {
+        float[] display = samples;
+        if (rangeMin != -1f || rangeMax != 1f) {
+            display = new float[samples.length];
+            float span = rangeMax - rangeMin;
+            for (int i = 0; i < samples.length; i++) {
+                display[i] = 2f * (samples[i] - rangeMin) / span - 1f;
+            }
+        }
+        if (channels == 1 || channels == 3) {
+            writePng(file, display, n, channels, h, w, columns, scale);
+        } else {
+            // [n, C, h, w] in C order is already [n·C, 1, h, w]: every channel plane is a gray image
+            writePng(file, display, n * channels, 1, h, w, channels, scale);
+        }
+    }
+
+    /**
      * Renders the grid and writes it to {@code file} as PNG, atomically. Arguments as in {@link #render}.
      */
     public static void writePng(Path file, float[] samples, int n, int channels, int h, int w, int columns,

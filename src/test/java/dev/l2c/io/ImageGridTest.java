@@ -113,6 +113,26 @@ class ImageGridTest {
     }
 
     @Test
+    void latentsAreDrawnOneGrayTilePerChannelFromTheCardRange() throws Exception {
+        int n = 2, c = 4, h = 3, w = 3;
+        float[] latents = new float[n * c * h * w];
+        for (int i = 0; i < latents.length; i++) {
+            latents[i] = -4f + 8f * i / (latents.length - 1); // spans the range [-4, 4] of a latent card
+        }
+        Path file = dir.resolve("latents.png");
+        ImageGrid.writeSamplesPng(file, latents, n, c, h, w, 10, 1, -4f, 4f);
+        BufferedImage back = ImageIO.read(file.toFile());
+        assertEquals(c * (w + ImageGrid.PADDING) + ImageGrid.PADDING, back.getWidth(), "one row per image, a tile per channel");
+        assertEquals(n * (h + ImageGrid.PADDING) + ImageGrid.PADDING, back.getHeight());
+        assertEquals(1, back.getRaster().getNumBands());
+        // first value of the first channel is the range's minimum (black), last of the last its maximum
+        assertEquals(0, back.getRaster().getSample(ImageGrid.PADDING, ImageGrid.PADDING, 0));
+        int lastLeft = ImageGrid.PADDING + (c - 1) * (w + ImageGrid.PADDING);
+        int lastTop = ImageGrid.PADDING + (n - 1) * (h + ImageGrid.PADDING);
+        assertEquals(255, back.getRaster().getSample(lastLeft + w - 1, lastTop + h - 1, 0));
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> ImageGrid.render(new float[10], 1, 1, 3, 3, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> ImageGrid.render(new float[8], 2, 2, 2, 1, 1, 1));
