@@ -123,8 +123,9 @@ final class MemoryBenchCommand implements Callable<Integer> {
                         r.memory(), r.failure()));
                 continue;
             }
-            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f |%n", r.name(), r.graphs(),
-                    r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0, r.seconds()));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f | %s | %s |%n", r.name(),
+                    r.graphs(), r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0,
+                    r.seconds(), milliseconds(r.fullStepMs()), milliseconds(r.cacheStepMs())));
         }
         System.out.print(md);
         String json;
