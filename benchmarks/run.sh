@@ -39,6 +39,10 @@ dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute v
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only $FD_ONLY --images 8 --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20
+  # a timing-only run of the same suite (the quality run's rounds were disturbed by other work)
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 0 --images 8 --repeats 5 --warmup 1 --memory balanced \
+    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20/timing
 }
 
 dit50() {  # timing and PSNR on the timed images only: FD of 1 000 samples takes ~17 minutes per configuration at 50 steps
