@@ -46,7 +46,9 @@ dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute v
 }
 
 dit50() {  # timing and PSNR on the timed images only: FD of 1 000 samples takes ~17 minutes per configuration at 50 steps
-  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 0 --images 8 --repeats 3 --warmup 1 --memory balanced \
+  # FD50=1000 adds FD for full, fewer steps and learned (about 85 minutes on 2 cores)
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd ${FD50:-0} --fd-batch 250 \
+    --fd-only fewer-steps-r20,fewer-steps-r35,learned-r20,learned-r35 --images 8 --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
 }
