@@ -111,22 +111,6 @@ public final class Benchmark {
                 executor = null;
             }
         }
-
-        ModelExecutor executor() {
-            return executor;
-        }
-
-        Sampler sampler() {
-            return sampler;
-        }
-
-        boolean[] fullSteps() {
-            return fullSteps;
-        }
-
-        BenchConfig config() {
-            return config;
-        }
     }
 
     public static List<BenchResult> run(LoadedModel model, List<BenchConfig> configs, Settings settings)
@@ -184,13 +168,13 @@ public final class Benchmark {
         float[][] samples = new float[n][];
         long totalEvaluations = 0;
         for (Prepared p : prepared) {
-            totalEvaluations += (long) p.sampler().evaluations() * (settings.warmup() + settings.repeats());
+            totalEvaluations += (long) p.sampler.evaluations() * (settings.warmup() + settings.repeats());
         }
         try (Progress progress = Progress.start("timing", totalEvaluations, true)) {
             for (int round = 0; round < settings.warmup() + settings.repeats(); round++) {
                 for (int i = 0; i < n; i++) {
                     Prepared p = prepared.get(i);
-                    SampleRun.Output o = SampleRun.run(p.executor(), card, p.sampler(), request, progress);
+                    SampleRun.Output o = SampleRun.run(p.executor, card, p.sampler, request, progress);
                     int r = round - settings.warmup();
                     if (r < 0) {
                         continue;
@@ -199,10 +183,10 @@ public final class Benchmark {
                     overhead[i][r] = o.overheadShare();
                     samples[i] = o.samples();
                     if (r == settings.repeats() - 1) {
-                        fullMs[i] = Stats.median(o.stepNanos(), p.fullSteps());
-                        boolean[] cache = new boolean[p.fullSteps().length];
+                        fullMs[i] = Stats.median(o.stepNanos(), p.fullSteps);
+                        boolean[] cache = new boolean[p.fullSteps.length];
                         for (int k = 0; k < cache.length; k++) {
-                            cache[k] = !p.fullSteps()[k];
+                            cache[k] = !p.fullSteps[k];
                         }
                         cacheMs[i] = Stats.median(o.stepNanos(), cache);
                     }
@@ -212,7 +196,7 @@ public final class Benchmark {
         List<BenchResult> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Prepared p = prepared.get(i);
-            results.add(new BenchResult(p.config(), p.sampler().evaluations(), p.graphs, p.macs,
+            results.add(new BenchResult(p.config, p.sampler.evaluations(), p.graphs, p.macs,
                     p.layerEvaluations, p.totalLayerEvaluations, seconds[i], fullMs[i], cacheMs[i],
                     Stats.median(overhead[i]), samples[i], settings.images(), samples[i], BenchResult.Quality.NONE));
         }
@@ -235,9 +219,9 @@ public final class Benchmark {
         long total = 0;
         for (int i = 0; i < prepared.size(); i++) {
             Prepared p = prepared.get(i);
-            generate[i] = s.generatesForQuality(p.config().name(), i == referenceIndex);
+            generate[i] = s.generatesForQuality(p.config.name(), i == referenceIndex);
             if (generate[i]) {
-                total += (long) p.sampler().evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
+                total += (long) p.sampler.evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
             }
         }
         List<BenchResult> out = new ArrayList<>();
@@ -255,7 +239,7 @@ public final class Benchmark {
                     SampleRun.Request req = new SampleRun.Request(
                             Arrays.copyOfRange(noise, start * per, (start + b) * per),
                             Arrays.copyOfRange(labels, start, start + b), s.cfg());
-                    float[] x = SampleRun.run(p.executor(), card, p.sampler(), req, progress).samples();
+                    float[] x = SampleRun.run(p.executor, card, p.sampler, req, progress).samples();
                     System.arraycopy(x, 0, all, start * per, b * per);
                 }
                 p.closeExecutor();
@@ -321,13 +305,9 @@ public final class Benchmark {
         ScheduleCompiler.compile(model, schedule, c.schedule(),
                 new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
         PackageManifest manifest = PackageManifest.read(pkg);
-        boolean[] full = new boolean[manifest.steps().size()];
-        for (int k = 0; k < full.length; k++) {
-            full[k] = manifest.steps().get(k).full();
-        }
         return new Prepared(c, sampler, manifest, manifest.graphFiles().size(),
                 manifest.json().path("totals").path("macs_per_sample").asLong(), schedule.layerEvaluations(),
-                schedule.totalLayerEvaluations(), full, tmp);
+                schedule.totalLayerEvaluations(), manifest.fullSteps(), tmp);
     }
 
     /** Paired speedups per round: the baseline's time over this configuration's, same round. */

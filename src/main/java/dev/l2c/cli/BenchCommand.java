@@ -136,15 +136,15 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UsageException("two configurations are called '" + c.name() + "'");
             }
         }
-        Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
-                repeats, warmup, runtimeOptions.toOptions(),
-                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly));
         for (String name : fdOnly) {
             if (!names.contains(name)) {
                 throw new UsageException("--fd-only names '" + name + "', which is not a configuration; they are: "
                         + String.join(", ", names));
             }
         }
+        Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
+                repeats, warmup, runtimeOptions.toOptions(),
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly));
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);

@@ -102,10 +102,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 ScheduleCompiler.compile(m, schedule, file, SamplerOptions.spec(sampler), pkg, false);
                 PackageManifest manifest = PackageManifest.read(pkg);
                 int graphs = manifest.graphFiles().size();
-                boolean[] fullSteps = new boolean[manifest.steps().size()];
-                for (int k = 0; k < fullSteps.length; k++) {
-                    fullSteps[k] = manifest.steps().get(k).full();
-                }
+                boolean[] fullSteps = manifest.fullSteps();
                 for (String mode : graphs == 1 ? List.of("speed") : modes) {
                     rows.add(run(name, graphs, mode, fullSteps, List.of(pkg.toString()), work));
                 }

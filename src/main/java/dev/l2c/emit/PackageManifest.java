@@ -189,6 +189,15 @@ public final class PackageManifest {
         return card;
     }
 
+    /** Per model evaluation, whether it is a full step. */
+    public boolean[] fullSteps() {
+        boolean[] full = new boolean[steps.size()];
+        for (int k = 0; k < full.length; k++) {
+            full[k] = steps.get(k).full();
+        }
+        return full;
+    }
+
     public List<Step> steps() {
         return steps;
     }
