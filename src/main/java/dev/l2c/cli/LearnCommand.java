@@ -55,7 +55,9 @@ final class LearnCommand implements Callable<Integer> {
 
     @Option(names = "--weighting", defaultValue = LearnOptions.OUTPUT, paramLabel = "W", description = {
             "output (default, L2C's objective): every cache step's model-output error counts alike;",
-            "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image."})
+            "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image;",
+            "sample: each step's error is weighted by its measured gain into the final samples (replays the",
+            "calibration run once per cache step with that step's output perturbed)."})
     String weighting;
 
     @Option(names = "--pattern", defaultValue = "l2c", paramLabel = "P", description = {
@@ -131,7 +133,7 @@ final class LearnCommand implements Callable<Integer> {
                         + " (Σ per-step MSE%s); %d model evaluations in %.1f s%n",
                 output, learned.schedule().layerEvaluations(), learned.schedule().totalLayerEvaluations(),
                 100 * learned.achievedRemove(), budgetUnit, learned.objective(),
-                (LearnOptions.X0.equals(weighting) ? ", x0-weighted" : "") + (lambda != null ? " + λ·cost" : ""),
+                (LearnOptions.OUTPUT.equals(weighting) ? "" : ", " + weighting + "-weighted") + (lambda != null ? " + λ·cost" : ""),
                 learned.modelEvaluations(), learned.seconds());
         return 0;
     }

@@ -65,6 +65,9 @@ public final class InPlaceWeights implements WeightsSink {
 
     @Override
     public OnnxWriter.ExternalRef place(Tensor tensor) {
+        if (WeightsSink.embedded(tensor)) {
+            return null;
+        }
         if (!(tensor.data() instanceof ExternalTensorData ext) || !ext.file().equals(source)) {
             throw new IllegalStateException("tensor " + tensor.name() + " is not in the linked weights file");
         }

@@ -60,6 +60,9 @@ public final class WeightsFileWriter implements WeightsSink {
 
     @Override
     public OnnxWriter.ExternalRef place(Tensor tensor) {
+        if (WeightsSink.embedded(tensor)) {
+            return null;
+        }
         OnnxWriter.ExternalRef known = byData.get(tensor.data());
         if (known != null) {
             return known;

@@ -38,6 +38,11 @@ public record LearnOptions(String sampler, int nfe, boolean freePattern, Double 
     public static final String OUTPUT = "output";
     /** Each cache step's output error is weighted by (σ_t/α_t)²: the error of the predicted x0. */
     public static final String X0 = "x0";
+    /**
+     * Each cache step's output error is weighted by its measured gain into the final sample: how
+     * much the final samples move per unit of output error added at that step (trajectory-aware).
+     */
+    public static final String SAMPLE = "sample";
     public static final int DEFAULT_IMAGES = 16;
     public static final int DEFAULT_CHECK_SETS = 2;
     public static final int DEFAULT_SWAP_TRIALS = 6;
@@ -110,8 +115,8 @@ public record LearnOptions(String sampler, int nfe, boolean freePattern, Double 
             throw new UsageException("--budget-unit must be " + BaselineSchedules.UNIT_LAYER_EVALUATIONS + " or "
                     + BaselineSchedules.UNIT_MACS + ", not '" + budgetUnit + "'");
         }
-        if (!OUTPUT.equals(weighting) && !X0.equals(weighting)) {
-            throw new UsageException("--weighting must be " + OUTPUT + " or " + X0 + ", not '" + weighting + "'");
+        if (!OUTPUT.equals(weighting) && !X0.equals(weighting) && !SAMPLE.equals(weighting)) {
+            throw new UsageException("--weighting must be " + OUTPUT + ", " + X0 + " or " + SAMPLE + ", not '" + weighting + "'");
         }
         if (images < 1) {
             throw new UsageException("--images must be at least 1, not " + images);

@@ -160,6 +160,7 @@ public final class ScheduleLearner {
             ContinuousTimeSchedule time = new ContinuousTimeSchedule(ns);
             double[] modelTimes = sampler.modelTimes();
             for (int k = 0; k < n; k++) {
+                // SAMPLE: 1 until the learner measures the gains
                 if (LearnOptions.X0.equals(o.weighting())) {
                     double t = time.timeOfModelTime(modelTimes[k]);
                     double ratio = time.sigma(t) / time.alpha(t);
@@ -231,7 +232,7 @@ public final class ScheduleLearner {
      * error model built from them.
      */
     private record StepModel(int step, ModelInput input, float[] fullOutput, float[][] reuseOne, float[][] computeOne,
-                             StepSurrogate surrogate) {
+                             float[] allReusedError, StepSurrogate surrogate) {
     }
 
     /** One learning (or measuring) run: the sessions, the two branch caches and the progress bar. */
@@ -253,6 +254,10 @@ public final class ScheduleLearner {
         private final int[] stepEvaluations;
         private final boolean learning;
         private final int schedulesToMeasure;
+        /** Each step's weight in the objective: the setup's, or measured gains ({@link LearnOptions#SAMPLE}). */
+        private double[] weight;
+        /** The final samples of the full calibration run. */
+        private float[] fullSamples;
 
         /** @param schedulesToMeasure −1 to learn, else how many schedules {@link #measure} will get */
         Run(LoadedModel model, LearnOptions options, Setup setup, int schedulesToMeasure) throws L2cException {
@@ -260,6 +265,7 @@ public final class ScheduleLearner {
             this.setup = setup;
             this.learning = schedulesToMeasure < 0;
             this.schedulesToMeasure = schedulesToMeasure;
+            this.weight = setup.weight.clone();
             this.layerCount = setup.layers.size();
             int n = setup.sampler.evaluations();
             this.inputs = new ModelInput[n];
@@ -302,8 +308,14 @@ public final class ScheduleLearner {
                 // a cache step and the step before it, at most, per step and schedule
                 return n + (long) schedulesToMeasure * 2 * n;
             }
+            long gains = 0;
+            if (LearnOptions.SAMPLE.equals(options.weighting())) {
+                for (int k : setup.cacheSteps) {
+                    gains += n - 1 - k;
+                }
+            }
             return n + (long) c * (2 * layerCount + 1 + options.checkSets()) + probes + (long) c * (1 + options.swapTrials())
-                    + updates;
+                    + updates + gains;
         }
 
         private void stepped(int k, long nanos) {
@@ -359,7 +371,8 @@ public final class ScheduleLearner {
                 }
             };
             try (Progress none = Progress.start("", 1, false)) {
-                SampleRun.run(probe, setup.card, setup.sampler, new SampleRun.Request(setup.xT, setup.labels, setup.cfg), none);
+                fullSamples = SampleRun.run(probe, setup.card, setup.sampler,
+                        new SampleRun.Request(setup.xT, setup.labels, setup.cfg), none).samples();
             }
         }
 
@@ -402,7 +415,7 @@ public final class ScheduleLearner {
                 stepped(k, System.nanoTime() - t0);
                 randomPairs.add(pair(k, surrogate, set, surrogate.predict(set), mse(out, full)));
             }
-            return new StepModel(k, in, full, reuseOne, computeOne, surrogate);
+            return new StepModel(k, in, full, reuseOne, computeOne, dAll, surrogate);
         }
 
         private static LearnedSchedule.Pair pair(int k, StepSurrogate m, boolean[] set, double predicted, double measured) {
@@ -440,12 +453,92 @@ public final class ScheduleLearner {
             return set;
         }
 
+        /**
+         * Per cache step k, how strongly an error of the model output there reaches the final
+         * sample: the full calibration run is replayed with the error of reusing every layer at k
+         * added to the model output at k (later evaluations computed in full from the perturbed
+         * states), and the gain is the final samples' mean squared change over that output error's.
+         * Replayed evaluations before k cost nothing: their inputs are the calibration run's.
+         */
+        private double[] measureSampleGains() throws L2cException {
+            int n = setup.sampler.evaluations();
+            double[] gains = new double[n];
+            double largest = 0;
+            for (int k : setup.cacheSteps) {
+                float[] error = models[k].allReusedError();
+                double outputMse = sumSquares(error) / error.length;
+                if (!(outputMse > 0)) {
+                    continue;
+                }
+                float[] perturbed = replayWithError(k, error);
+                gains[k] = mse(perturbed, fullSamples) / outputMse;
+                largest = Math.max(largest, gains[k]);
+            }
+            // a step whose error does not reach the sample at all still may not be free: the error
+            // model's penalty is divided by the weight
+            double floor = largest > 0 ? largest * 1e-6 : 1;
+            for (int k : setup.cacheSteps) {
+                gains[k] = Math.max(gains[k], floor);
+            }
+            return gains;
+        }
+
+        /** The final samples of the calibration run with {@code error} added to the model output at evaluation k. */
+        private float[] replayWithError(int k, float[] error) throws L2cException {
+            ModelExecutor replay = new ModelExecutor() {
+                @Override
+                public float[] evaluate(int e, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+                    if (e < k) {
+                        return fullOutputs[e].clone();
+                    }
+                    if (e == k) {
+                        float[] out = fullOutputs[e].clone();
+                        for (int i = 0; i < out.length; i++) {
+                            out[i] += error[i];
+                        }
+                        return out;
+                    }
+                    ModelInput in = new ModelInput(Arrays.copyOf(x, batch * setup.card.sampleElements()), timestep,
+                            labels.clone());
+                    long t0 = System.nanoTime();
+                    float[] out = evaluator.probe(in, null);
+                    stepped(e, System.nanoTime() - t0);
+                    return out;
+                }
+
+                @Override
+                public void reset() {
+                }
+
+                @Override
+                public int evaluations() {
+                    return -1;
+                }
+
+                @Override
+                public long runNanos() {
+                    return evaluator.runNanos();
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            try (Progress none = Progress.start("", 1, false)) {
+                return SampleRun.run(replay, setup.card, setup.sampler,
+                        new SampleRun.Request(setup.xT, setup.labels, setup.cfg), none).samples();
+            }
+        }
+
         // ------------------------------------------------------------------------------------
         // Learning
 
         LearnedSchedule learn() throws L2cException {
             long start = System.nanoTime();
             calibrate();
+            if (LearnOptions.SAMPLE.equals(options.weighting())) {
+                weight = measureSampleGains();
+            }
             int[] cacheSteps = setup.cacheSteps;
             double[] cost = setup.cost;
             double mu;
@@ -456,7 +549,7 @@ public final class ScheduleLearner {
                 StepSurrogate m = models[k].surrogate;
                 List<BudgetAllocation.Candidate> cs = new ArrayList<>();
                 for (boolean[] set : m.bestBySize()) {
-                    cs.add(new BudgetAllocation.Candidate(set, StepSurrogate.removed(set, cost), setup.weight[k] * m.predict(set)));
+                    cs.add(new BudgetAllocation.Candidate(set, StepSurrogate.removed(set, cost), weight[k] * m.predict(set)));
                 }
                 candidates.add(cs);
             }
@@ -471,7 +564,7 @@ public final class ScheduleLearner {
                         }
                     }
                     // weighted error − λ·removed is w·(error − (λ/w)·removed)
-                    double stepMu = mu / setup.weight[cacheSteps[i]];
+                    double stepMu = mu / weight[cacheSteps[i]];
                     sets[i] = m.polish(best.reused(), cost, stepMu);
                     scores[i] = m.relaxed(cost, stepMu);
                 }
@@ -482,7 +575,7 @@ public final class ScheduleLearner {
                 }
                 mu = scoreMultiplier(cacheSteps, cost, setup.budgetUnits);
                 for (int i = 0; i < cacheSteps.length; i++) {
-                    scores[i] = models[cacheSteps[i]].surrogate.relaxed(cost, mu / setup.weight[cacheSteps[i]]);
+                    scores[i] = models[cacheSteps[i]].surrogate.relaxed(cost, mu / weight[cacheSteps[i]]);
                 }
             }
             double slack = 0;
@@ -546,7 +639,7 @@ public final class ScheduleLearner {
         private double removedAt(int[] cacheSteps, double[] cost, double mu) {
             double r = 0;
             for (int k : cacheSteps) {
-                double[] s = models[k].surrogate.relaxed(cost, mu / setup.weight[k]);
+                double[] s = models[k].surrogate.relaxed(cost, mu / weight[k]);
                 for (int j = 0; j < s.length; j++) {
                     if (s[j] > 0.5) {
                         r += cost[j];
@@ -572,7 +665,7 @@ public final class ScheduleLearner {
             double n = m.fullOutput.length;
             double[] cost = setup.cost;
             // the step's weight only matters against the penalty: compare weighted error with λ·cost
-            double lambda = options.lambda() == null ? 0 : options.lambda() / setup.weight[k];
+            double lambda = options.lambda() == null ? 0 : options.lambda() / weight[k];
             boolean budgeted = options.lambda() == null;
             StepSurrogate sur = m.surrogate;
             boolean[] set = start.clone();
@@ -724,7 +817,7 @@ public final class ScheduleLearner {
                 }
                 scoreList.set(k, s);
                 double penalty = lambda * computedCost;
-                objective += setup.weight[k] * finalMse[k] + penalty;
+                objective += weight[k] * finalMse[k] + penalty;
                 reports.add(new LearnedSchedule.StepReport(k, setup.sampler.modelTimes()[k], computed.length,
                         models[k].surrogate.predict(reused), allocatedMse[k], finalMse[k], penalty,
                         stepEvaluations[k], stepNanos[k] / 1e9));
@@ -734,7 +827,7 @@ public final class ScheduleLearner {
                 o.put("mse", finalMse[k]);
                 o.put("mse_predicted", models[k].surrogate.predict(reused));
                 o.put("mse_allocated", allocatedMse[k]);
-                o.put("weight", setup.weight[k]);
+                o.put("weight", weight[k]);
                 o.put("penalty", penalty);
                 objectivePerStep.add(o);
                 ci++;

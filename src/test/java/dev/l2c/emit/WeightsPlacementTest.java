@@ -47,7 +47,12 @@ class WeightsPlacementTest {
         for (String g : PackageManifest.read(pkg).graphFiles()) {
             var graph = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph();
             for (var init : graph.initializers()) {
-                var ext = (dev.l2c.ir.ExternalTensorData) init.initializer().data();
+                var data = init.initializer().data();
+                if (data.byteSize() < WeightsSink.EMBED_BELOW_BYTES) {
+                    assertFalse(data instanceof dev.l2c.ir.ExternalTensorData, init.name() + " is small: embedded");
+                    continue;
+                }
+                var ext = (dev.l2c.ir.ExternalTensorData) data;
                 assertEquals(0, ext.offset() % 4096, init.name());
                 offsets.add(ext.offset());
             }
@@ -71,6 +76,38 @@ class WeightsPlacementTest {
         float[] a = run(copied);
         float[] b = run(linked);
         assertArrayEquals(a, b);
+    }
+
+    /**
+     * A model whose Reshape shapes are initializers (as constant-folded exports have them): ONNX
+     * Runtime's shape inference cannot read those from external data, so they stay in the graph and
+     * the package loads and computes what the source model does.
+     */
+    @Test
+    void shapeInitializersStayEmbeddedSoThePackageLoads(@TempDir Path tmp) throws Exception {
+        LoadedModel m = LoadedModel.load(dev.l2c.testing.TinyModels.writeTinyDiffusionDit(tmp, 2), null, null);
+        assertTrue(m.model().graph().initializers().stream()
+                        .anyMatch(v -> v.initializer().type() == dev.l2c.ir.DataType.INT64),
+                "the tiny DiT has shape initializers");
+        Path pkg = tmp.resolve("pkg");
+        ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(4, m.layers().size()), Path.of("s"), spec(4), pkg,
+                false);
+        for (String g : PackageManifest.read(pkg).graphFiles()) {
+            for (var init : dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph().initializers()) {
+                if (init.initializer().type() == dev.l2c.ir.DataType.INT64) {
+                    assertFalse(init.initializer().data() instanceof dev.l2c.ir.ExternalTensorData, init.name());
+                }
+            }
+        }
+        float[] x = OrtTesting.randomFloats(3, 2, 1, 4, 8).data();
+        float[] full;
+        try (dev.l2c.runtime.PlainModelExecutor plain = new dev.l2c.runtime.PlainModelExecutor(m.file(), m.card(),
+                OrtRuntime.Options.cpu())) {
+            full = plain.evaluate(0, x, 2, 999, new long[]{1, 0});
+        }
+        try (PackageExecutor e = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+            assertArrayEquals(full, e.evaluate(0, x, 2, 999, new long[]{1, 0}), 1e-5f);
+        }
     }
 
     static float[] run(Path pkg) throws Exception {

@@ -190,6 +190,57 @@ class ScheduleLearnerTest {
         }
     }
 
+    /**
+     * With weighting by the measured gain into the final sample, a step's weight times the output
+     * error of reusing every layer there is the final samples' error of a schedule that does just
+     * that (every other step full), sampled with the compiled package: the replay the learner uses
+     * to measure gains is the real sampler.
+     */
+    @Test
+    void sampleWeightsAreTheMeasuredGainOfEachCacheStepIntoTheFinalSamples(@TempDir Path tmp) throws Exception {
+        LearnOptions o = options(0.25).withWeighting(LearnOptions.SAMPLE);
+        LearnedSchedule learned = ScheduleLearner.learn(tiny, o);
+        assertEquals(LearnOptions.SAMPLE, learned.schedule().provenance().get("weighting"));
+        Map<Integer, Double> weight = new java.util.HashMap<>();
+        for (Object entry : (List<?>) learned.schedule().provenance().get("objective_per_step")) {
+            Map<?, ?> m = (Map<?, ?>) entry;
+            weight.put(((Number) m.get("step")).intValue(), ((Number) m.get("weight")).doubleValue());
+        }
+        int all = (1 << LAYERS) - 1;
+        Sampler sampler = Samplers.create("ddim", NoiseSchedule.fromName(tiny.card().betaSchedule(), tiny.card().trainSteps(),
+                tiny.card().betaStart(), tiny.card().betaEnd()), NFE, tiny.card().clipX0());
+        int images = o.images();
+        long[] labels = new long[images];
+        for (int i = 0; i < images; i++) {
+            labels[i] = i % tiny.card().classes();
+        }
+        SampleRun.Request request = new SampleRun.Request(ScheduleLearner.gaussian(o.seed(), images * tiny.card().sampleElements()),
+                labels, tiny.card().defaultCfg());
+        float[] full;
+        try (PlainModelExecutor exec = new PlainModelExecutor(tiny.file(), tiny.card(), OrtRuntime.Options.cpu());
+             Progress none = Progress.start("", 1, false)) {
+            full = SampleRun.run(exec, tiny.card(), sampler, request, none).samples();
+        }
+        for (int k : CACHE_STEPS) {
+            List<ScheduleStep> steps = new ArrayList<>(Collections.nCopies(NFE, ScheduleStep.full(LAYERS)));
+            steps.set(k, ScheduleStep.cache(new int[0]));
+            Schedule onlyK = new Schedule(LAYERS, Schedule.DIT_DDIM, steps, Map.of(), List.of());
+            Path pkg = tmp.resolve("reuse-all-at-" + k);
+            ScheduleCompiler.compile(tiny, onlyK, Path.of("only.json"),
+                    new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+            float[] cached;
+            try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+                 Progress none = Progress.start("", 1, false)) {
+                cached = SampleRun.run(exec, tiny.card(), sampler, request, none).samples();
+            }
+            double sampled = ScheduleLearner.mse(cached, full);
+            double predicted = weight.get(k) * errors[all][k];
+            assertTrue(sampled > 0, "reusing every layer at step " + k + " changes the samples");
+            assertEquals(sampled, predicted, 0.02 * sampled, "step " + k + ": gain " + weight.get(k) + " × output error "
+                    + errors[all][k]);
+        }
+    }
+
     /** On the demo DiT: the budget is met, the schedule compiles, and sampling with it stays close to the full samples. */
     @Test
     void aLearnedDemoDitScheduleCompilesAndSamples(@TempDir Path tmp) throws Exception {
