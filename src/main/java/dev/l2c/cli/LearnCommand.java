@@ -56,8 +56,9 @@ final class LearnCommand implements Callable<Integer> {
     @Option(names = "--weighting", defaultValue = LearnOptions.OUTPUT, paramLabel = "W", description = {
             "output (default, L2C's objective): every cache step's model-output error counts alike;",
             "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image;",
-            "sample: each step's error is weighted by its measured gain into the final samples (replays the",
-            "calibration run once per cache step with that step's output perturbed)."})
+            "sample: minimise the predicted error of the final samples: each step's output error is carried to",
+            "the final samples by a measured linear model (the calibration run replayed once per cache step",
+            "with that step's output perturbed), errors of different steps adding up as vectors."})
     String weighting;
 
     @Option(names = "--pattern", defaultValue = "l2c", paramLabel = "P", description = {
@@ -130,10 +131,12 @@ final class LearnCommand implements Callable<Integer> {
             printTable(learned);
         }
         System.out.printf(Locale.ROOT, "wrote %s: %d of %d layer evaluations computed, %.2f%% of the %s removed; objective %.4g"
-                        + " (Σ per-step MSE%s); %d model evaluations in %.1f s%n",
+                        + " (%s); %d model evaluations in %.1f s%n",
                 output, learned.schedule().layerEvaluations(), learned.schedule().totalLayerEvaluations(),
                 100 * learned.achievedRemove(), budgetUnit, learned.objective(),
-                (LearnOptions.OUTPUT.equals(weighting) ? "" : ", " + weighting + "-weighted") + (lambda != null ? " + λ·cost" : ""),
+                (LearnOptions.SAMPLE.equals(weighting) ? "predicted MSE of the final samples"
+                        : "Σ per-step MSE" + (LearnOptions.X0.equals(weighting) ? ", x0-weighted" : ""))
+                        + (lambda != null ? " + λ·cost" : ""),
                 learned.modelEvaluations(), learned.seconds());
         return 0;
     }

@@ -35,7 +35,11 @@ import java.util.SplittableRandom;
  * over calibration inputs; summed over the cache steps, plus a penalty λ per recomputed layer
  * (cost-weighted with MACs), or under a hard budget of compute removed over the whole schedule.
  * ({@link LearnOptions#X0} optionally weights each step by (σ_t/α_t)², the error of the predicted
- * x0.) Calibration inputs are the states of a full sampling run from seeded Gaussian noise with
+ * x0; {@link LearnOptions#SAMPLE} by each step's measured gain into the final samples, which makes
+ * the sum an estimate of the final samples' error: see {@code measureSampleGains}. Why: on the demo
+ * DiT the unweighted sum spends the budget on early steps whose one-step errors are small but move
+ * the final samples 2–6 times as much as at mid-trajectory, and 10⁴ times as much as at the last step.)
+ * Calibration inputs are the states of a full sampling run from seeded Gaussian noise with
  * class-balanced labels (image i has label i mod classes, the noise of {@code l2c sample -n N --seed
  * S}), classifier-free guidance on the doubled batch as in sampling; no dataset is needed. A step's
  * input x_k always comes from that full trajectory; its cached values come from the schedule being
@@ -258,6 +262,8 @@ public final class ScheduleLearner {
         private double[] weight;
         /** The final samples of the full calibration run. */
         private float[] fullSamples;
+        /** With {@link LearnOptions#SAMPLE}: how the cache steps' errors reach the final samples. */
+        private SampleErrorModel sampleModel;
 
         /** @param schedulesToMeasure −1 to learn, else how many schedules {@link #measure} will get */
         Run(LoadedModel model, LearnOptions options, Setup setup, int schedulesToMeasure) throws L2cException {
@@ -454,33 +460,39 @@ public final class ScheduleLearner {
         }
 
         /**
-         * Per cache step k, how strongly an error of the model output there reaches the final
-         * sample: the full calibration run is replayed with the error of reusing every layer at k
-         * added to the model output at k (later evaluations computed in full from the perturbed
-         * states), and the gain is the final samples' mean squared change over that output error's.
-         * Replayed evaluations before k cost nothing: their inputs are the calibration run's.
+         * The {@link SampleErrorModel}: per cache step k, the change of the final samples when the
+         * error of reusing every layer at k is added to the model output at k (the calibration run
+         * replayed, later evaluations computed in full from the perturbed states), and the products
+         * of those changes between steps. Replayed evaluations before k cost nothing: their inputs
+         * are the calibration run's.
          */
-        private double[] measureSampleGains() throws L2cException {
-            int n = setup.sampler.evaluations();
-            double[] gains = new double[n];
+        private SampleErrorModel measureSampleErrorModel() throws L2cException {
+            int[] steps = setup.cacheSteps;
+            double[] allMse = new double[steps.length];
+            float[][] change = new float[steps.length][];
+            for (int i = 0; i < steps.length; i++) {
+                float[] error = models[steps[i]].allReusedError();
+                allMse[i] = sumSquares(error) / error.length;
+                change[i] = allMse[i] > 0 ? difference(replayWithError(steps[i], error), fullSamples)
+                        : new float[fullSamples.length];
+            }
+            double[][] cross = gram(change, fullSamples.length);
+            return new SampleErrorModel(steps.clone(), allMse, cross);
+        }
+
+        /** Per-step weights from the gains; a step whose error does not reach the samples still may not be free. */
+        private double[] gainWeights(SampleErrorModel m) {
+            double[] w = new double[setup.sampler.evaluations()];
             double largest = 0;
-            for (int k : setup.cacheSteps) {
-                float[] error = models[k].allReusedError();
-                double outputMse = sumSquares(error) / error.length;
-                if (!(outputMse > 0)) {
-                    continue;
-                }
-                float[] perturbed = replayWithError(k, error);
-                gains[k] = mse(perturbed, fullSamples) / outputMse;
-                largest = Math.max(largest, gains[k]);
+            for (int i = 0; i < m.steps().length; i++) {
+                largest = Math.max(largest, m.gain(i));
             }
-            // a step whose error does not reach the sample at all still may not be free: the error
-            // model's penalty is divided by the weight
+            // the penalty is divided by the weight: keep it positive
             double floor = largest > 0 ? largest * 1e-6 : 1;
-            for (int k : setup.cacheSteps) {
-                gains[k] = Math.max(gains[k], floor);
+            for (int i = 0; i < m.steps().length; i++) {
+                w[m.steps()[i]] = Math.max(m.gain(i), floor);
             }
-            return gains;
+            return w;
         }
 
         /** The final samples of the calibration run with {@code error} added to the model output at evaluation k. */
@@ -537,7 +549,8 @@ public final class ScheduleLearner {
             long start = System.nanoTime();
             calibrate();
             if (LearnOptions.SAMPLE.equals(options.weighting())) {
-                weight = measureSampleGains();
+                sampleModel = measureSampleErrorModel();
+                weight = gainWeights(sampleModel);
             }
             int[] cacheSteps = setup.cacheSteps;
             double[] cost = setup.cost;
@@ -555,21 +568,31 @@ public final class ScheduleLearner {
             }
             if (options.lambda() != null) {
                 mu = options.lambda();
+                int[] chosen = new int[cacheSteps.length];
                 for (int i = 0; i < cacheSteps.length; i++) {
-                    StepSurrogate m = models[cacheSteps[i]].surrogate;
-                    BudgetAllocation.Candidate best = null;
-                    for (BudgetAllocation.Candidate c : candidates.get(i)) {
-                        if (best == null || c.predicted() - mu * c.removed() < best.predicted() - mu * best.removed()) {
-                            best = c;
+                    List<BudgetAllocation.Candidate> cs = candidates.get(i);
+                    for (int c = 1; c < cs.size(); c++) {
+                        BudgetAllocation.Candidate best = cs.get(chosen[i]);
+                        if (cs.get(c).predicted() - mu * cs.get(c).removed() < best.predicted() - mu * best.removed()) {
+                            chosen[i] = c;
                         }
                     }
+                }
+                if (sampleModel != null) {
+                    chosen = CoupledAllocation.improve(candidates, stepMse(candidates), chosen, Double.NaN, mu, sampleModel);
+                }
+                for (int i = 0; i < cacheSteps.length; i++) {
+                    StepSurrogate m = models[cacheSteps[i]].surrogate;
                     // weighted error − λ·removed is w·(error − (λ/w)·removed)
                     double stepMu = mu / weight[cacheSteps[i]];
-                    sets[i] = m.polish(best.reused(), cost, stepMu);
+                    sets[i] = m.polish(candidates.get(i).get(chosen[i]).reused(), cost, stepMu);
                     scores[i] = m.relaxed(cost, stepMu);
                 }
             } else {
                 int[] chosen = BudgetAllocation.allocate(candidates, setup.budgetUnits);
+                if (sampleModel != null) {
+                    chosen = CoupledAllocation.improve(candidates, stepMse(candidates), chosen, setup.budgetUnits, 0, sampleModel);
+                }
                 for (int i = 0; i < cacheSteps.length; i++) {
                     sets[i] = candidates.get(i).get(chosen[i]).reused();
                 }
@@ -610,6 +633,16 @@ public final class ScheduleLearner {
             }
             progress.close();
             return result(start, mu, scores, byStep, allocatedMse, finalMse);
+        }
+
+        /** Per cache step and candidate, the predicted output MSE without the step's weight. */
+        private double[][] stepMse(List<List<BudgetAllocation.Candidate>> candidates) {
+            double[][] e = new double[candidates.size()][];
+            for (int i = 0; i < e.length; i++) {
+                StepSurrogate m = models[setup.cacheSteps[i]].surrogate;
+                e[i] = candidates.get(i).stream().mapToDouble(c -> m.predict(c.reused())).toArray();
+            }
+            return e;
         }
 
         /**
@@ -861,6 +894,28 @@ public final class ScheduleLearner {
             p.put("seed", options.seed());
             p.put("check_sets", options.checkSets());
             p.put("swap_trials", options.swapTrials());
+            if (sampleModel != null) {
+                // what the allocation minimised: the final samples' predicted MSE, cross-step terms included
+                double[] e = new double[setup.cacheSteps.length];
+                double penalties = 0;
+                for (int i = 0; i < e.length; i++) {
+                    e[i] = finalMse[setup.cacheSteps[i]];
+                }
+                for (Object o : objectivePerStep) {
+                    penalties += (Double) ((Map<?, ?>) o).get("penalty");
+                }
+                double diagonal = objective - penalties;
+                objective = sampleModel.predict(e) + penalties;
+                Map<String, Object> sm = new LinkedHashMap<>();
+                sm.put("final_mse_predicted", sampleModel.predict(e));
+                sm.put("final_mse_without_cross_terms", diagonal);
+                List<Double> neighbours = new ArrayList<>();
+                for (int i = 0; i + 1 < e.length; i++) {
+                    neighbours.add(Math.round(sampleModel.correlation(i, i + 1) * 1000) / 1000.0);
+                }
+                sm.put("neighbour_correlation", neighbours);
+                p.put("sample_error_model", sm);
+            }
             p.put("objective", objective);
             p.put("objective_per_step", objectivePerStep);
             Map<String, Object> lin = new LinkedHashMap<>();

@@ -222,22 +222,41 @@ class ScheduleLearnerTest {
             full = SampleRun.run(exec, tiny.card(), sampler, request, none).samples();
         }
         for (int k : CACHE_STEPS) {
-            List<ScheduleStep> steps = new ArrayList<>(Collections.nCopies(NFE, ScheduleStep.full(LAYERS)));
-            steps.set(k, ScheduleStep.cache(new int[0]));
-            Schedule onlyK = new Schedule(LAYERS, Schedule.DIT_DDIM, steps, Map.of(), List.of());
-            Path pkg = tmp.resolve("reuse-all-at-" + k);
-            ScheduleCompiler.compile(tiny, onlyK, Path.of("only.json"),
-                    new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
-            float[] cached;
-            try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
-                 Progress none = Progress.start("", 1, false)) {
-                cached = SampleRun.run(exec, tiny.card(), sampler, request, none).samples();
-            }
-            double sampled = ScheduleLearner.mse(cached, full);
+            double sampled = sampledError(tmp, sampler, request, full, k == 1 ? new int[0] : null, k == 3 ? new int[0] : null);
             double predicted = weight.get(k) * errors[all][k];
             assertTrue(sampled > 0, "reusing every layer at step " + k + " changes the samples");
             assertEquals(sampled, predicted, 0.02 * sampled, "step " + k + ": gain " + weight.get(k) + " × output error "
                     + errors[all][k]);
+        }
+        // both steps at once: the changes add up as vectors (cross term from the measured correlation)
+        double rho = ((Number) ((List<?>) ((Map<?, ?>) learned.schedule().provenance().get("sample_error_model"))
+                .get("neighbour_correlation")).get(0)).doubleValue();
+        double d1 = weight.get(1) * errors[all][1];
+        double d3 = weight.get(3) * errors[all][3];
+        double predictedBoth = d1 + d3 + 2 * rho * Math.sqrt(d1 * d3);
+        double sampledBoth = sampledError(tmp, sampler, request, full, new int[0], new int[0]);
+        System.out.printf("tiny DiT, every layer reused at steps 1 and 3: final MSE %.4g, predicted %.4g (without the"
+                + " cross term %.4g, correlation %.3f)%n", sampledBoth, predictedBoth, d1 + d3, rho);
+        assertEquals(sampledBoth, predictedBoth, 0.1 * sampledBoth);
+    }
+
+    /** The final samples' MSE against {@code full} with the given computed layers at steps 1 and 3 (null: full step). */
+    static double sampledError(Path tmp, Sampler sampler, SampleRun.Request request, float[] full, int[] at1, int[] at3)
+            throws Exception {
+        List<ScheduleStep> steps = new ArrayList<>(Collections.nCopies(NFE, ScheduleStep.full(LAYERS)));
+        if (at1 != null) {
+            steps.set(1, ScheduleStep.cache(at1));
+        }
+        if (at3 != null) {
+            steps.set(3, ScheduleStep.cache(at3));
+        }
+        Schedule schedule = new Schedule(LAYERS, Schedule.DIT_DDIM, steps, Map.of(), List.of());
+        Path pkg = Files.createTempDirectory(tmp, "pkg").resolve("p");
+        ScheduleCompiler.compile(tiny, schedule, Path.of("s.json"),
+                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+             Progress none = Progress.start("", 1, false)) {
+            return ScheduleLearner.mse(SampleRun.run(exec, tiny.card(), sampler, request, none).samples(), full);
         }
     }
 
