@@ -28,29 +28,52 @@ core() {  # issue 2: plain loop vs compiled all-full vs compiled reference sched
     --schedule random-20-graphs=schedules/bench/dit_fmnist_ddim20_random_seed1.json --images 8 --out $out
 }
 
-learn() {  # issue 5: learned schedules for the embedded models (the DDIM-20 and DPM-2S-20 ones: benchmarks/learn.md)
+learn() {  # issue 5: learned schedules for the embedded models (benchmarks/learn.md)
+  # DiT: the final-sample objective (--weighting sample); the *_stepwise_* files are L2C's per-step
+  # objective (--weighting output, the default), kept for the comparison
+  for n in 20 50; do
+    for r in 20 35; do
+      $L2C learn $DIT --nfe $n --budget 0.$r --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
+        --report benchmarks/learn-reports/dit_ddim${n}_r$r.json
+      $L2C learn $DIT --nfe $n --budget 0.$r --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
+        --report benchmarks/learn-reports/dit_ddim${n}_stepwise_r$r.json
+    done
+  done
   for r in 20 35; do
-    $L2C learn $DIT --nfe 50 --budget 0.$r --quiet -o schedules/dit_fmnist_ddim50_learned_r$r.json \
-      --report benchmarks/learn-reports/dit_ddim50_r$r.json
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json
   done
 }
 
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
+  # the schedules learned with L2C's per-step objective (FD for them, fewer steps and the reference mask)
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only $FD_ONLY --images 8 --repeats 5 --warmup 1 --memory balanced \
-    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
-    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20
+    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_stepwise_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json --out benchmarks/dit-ddim20
   # a timing-only run of the same suite (the quality run's rounds were disturbed by other work)
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 0 --images 8 --repeats 5 --warmup 1 --memory balanced \
+    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_stepwise_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json --out benchmarks/dit-ddim20/timing
+  # the schedules learned against the final samples' error (--weighting sample), FD for them
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only learned-r20,learned-r35 --images 8 \
+    --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
-    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --out benchmarks/dit-ddim20/timing
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --schedule stepwise-r20=schedules/dit_fmnist_ddim20_learned_stepwise_r20.json \
+    --schedule stepwise-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json --out benchmarks/dit-ddim20/sample-weighted
 }
 
-dit50() {  # timing and PSNR on the timed images only: FD of 1 000 samples takes ~17 minutes per configuration at 50 steps
-  # FD50=1000 adds FD for full, fewer steps and learned (about 85 minutes on 2 cores)
+dit50() {  # issues 4 and 5: DiT DDIM-50; FD of 1 000 samples takes ~17 minutes per configuration at 50 steps
+  # FD50=1000 adds FD for full, fewer steps and the stepwise-learned schedules (about 85 minutes on 2 cores)
   $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd ${FD50:-0} --fd-batch 250 \
     --fd-only fewer-steps-r20,fewer-steps-r35,learned-r20,learned-r35 --images 8 --repeats 3 --warmup 1 --memory balanced \
+    --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_stepwise_r20.json \
+    --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_stepwise_r35.json --out benchmarks/dit-ddim50
+  # the schedules learned against the final samples' error: timing and PSNR
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 0 --images 8 --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
-    --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json --out benchmarks/dit-ddim50
+    --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json \
+    --schedule stepwise-r20=schedules/dit_fmnist_ddim50_learned_stepwise_r20.json \
+    --schedule stepwise-r35=schedules/dit_fmnist_ddim50_learned_stepwise_r35.json --out benchmarks/dit-ddim50/sample-weighted
 }
 
 uvit20() {  # issues 3, 4, 5: U-ViT with DPM-Solver++(2S), 20 evaluations
