@@ -68,12 +68,6 @@ dit50() {  # issues 4 and 5: DiT DDIM-50; FD of 1 000 samples takes ~17 minutes 
     --fd-only fewer-steps-r20,fewer-steps-r35,learned-r20,learned-r35 --images 8 --repeats 3 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_stepwise_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_stepwise_r35.json --out benchmarks/dit-ddim50
-  # the schedules learned against the final samples' error: timing and PSNR
-  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35 --fd 0 --images 8 --repeats 3 --warmup 1 --memory balanced \
-    --schedule learned-r20=schedules/dit_fmnist_ddim50_learned_r20.json \
-    --schedule learned-r35=schedules/dit_fmnist_ddim50_learned_r35.json \
-    --schedule stepwise-r20=schedules/dit_fmnist_ddim50_learned_stepwise_r20.json \
-    --schedule stepwise-r35=schedules/dit_fmnist_ddim50_learned_stepwise_r35.json --out benchmarks/dit-ddim50/sample-weighted
 }
 
 uvit20() {  # issues 3, 4, 5: U-ViT with DPM-Solver++(2S), 20 evaluations
