@@ -53,13 +53,6 @@ dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute v
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd 0 --images 8 --repeats 5 --warmup 1 --memory balanced \
     --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_stepwise_r20.json \
     --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json --out benchmarks/dit-ddim20/timing
-  # the schedules learned against the final samples' error (--weighting sample), FD for them
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only learned-r20,learned-r35 --images 8 \
-    --repeats 3 --warmup 1 --memory balanced \
-    --schedule learned-r20=schedules/dit_fmnist_ddim20_learned_r20.json \
-    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
-    --schedule stepwise-r20=schedules/dit_fmnist_ddim20_learned_stepwise_r20.json \
-    --schedule stepwise-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json --out benchmarks/dit-ddim20/sample-weighted
 }
 
 dit50() {  # issues 4 and 5: DiT DDIM-50; FD of 1 000 samples takes ~17 minutes per configuration at 50 steps
