@@ -334,28 +334,40 @@ public final class ScheduleLearner {
         // Phase 1: the calibration trajectory (and, when learning, the single-layer measurements)
 
         private void calibrate() throws L2cException {
-            ModelExecutor probe = new ModelExecutor() {
+            fullSamples = runSampler((k, in) -> {
+                inputs[k] = in;
+                long t0 = System.nanoTime();
+                boolean keep = setup.nextIsCache(k);
+                float[] out = evaluator.probe(in, keep ? current : null);
+                stepped(k, System.nanoTime() - t0);
+                fullOutputs[k] = out;
+                if (setup.isCacheStep[k]) {
+                    if (learning) {
+                        models[k] = measureLayers(k, in, out, previous);
+                    }
+                }
+                if (keep) {
+                    BranchCache t = previous;
+                    previous = current;
+                    current = t;
+                }
+                return out;
+            });
+        }
+
+        /** One model evaluation of a sampler run driven by the learner: evaluation index and input. */
+        @FunctionalInterface
+        private interface Evaluation {
+            float[] evaluate(int evaluation, ModelInput in) throws L2cException;
+        }
+
+        /** The final samples of a sampler run over the calibration noise and labels, each evaluation answered by {@code f}. */
+        private float[] runSampler(Evaluation f) throws L2cException {
+            ModelExecutor executor = new ModelExecutor() {
                 @Override
                 public float[] evaluate(int k, float[] x, int batch, double timestep, long[] labels) throws L2cException {
-                    ModelInput in = new ModelInput(Arrays.copyOf(x, batch * setup.card.sampleElements()), timestep,
-                            labels.clone());
-                    inputs[k] = in;
-                    long t0 = System.nanoTime();
-                    boolean keep = setup.nextIsCache(k);
-                    float[] out = evaluator.probe(in, keep ? current : null);
-                    stepped(k, System.nanoTime() - t0);
-                    fullOutputs[k] = out;
-                    if (setup.isCacheStep[k]) {
-                        if (learning) {
-                            models[k] = measureLayers(k, in, out, previous);
-                        }
-                    }
-                    if (keep) {
-                        BranchCache t = previous;
-                        previous = current;
-                        current = t;
-                    }
-                    return out;
+                    return f.evaluate(k, new ModelInput(Arrays.copyOf(x, batch * setup.card.sampleElements()), timestep,
+                            labels.clone()));
                 }
 
                 @Override
@@ -377,7 +389,7 @@ public final class ScheduleLearner {
                 }
             };
             try (Progress none = Progress.start("", 1, false)) {
-                fullSamples = SampleRun.run(probe, setup.card, setup.sampler,
+                return SampleRun.run(executor, setup.card, setup.sampler,
                         new SampleRun.Request(setup.xT, setup.labels, setup.cfg), none).samples();
             }
         }
@@ -497,49 +509,22 @@ public final class ScheduleLearner {
 
         /** The final samples of the calibration run with {@code error} added to the model output at evaluation k. */
         private float[] replayWithError(int k, float[] error) throws L2cException {
-            ModelExecutor replay = new ModelExecutor() {
-                @Override
-                public float[] evaluate(int e, float[] x, int batch, double timestep, long[] labels) throws L2cException {
-                    if (e < k) {
-                        return fullOutputs[e].clone();
+            return runSampler((e, in) -> {
+                if (e < k) {
+                    return fullOutputs[e].clone();
+                }
+                if (e == k) {
+                    float[] out = fullOutputs[e].clone();
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] += error[i];
                     }
-                    if (e == k) {
-                        float[] out = fullOutputs[e].clone();
-                        for (int i = 0; i < out.length; i++) {
-                            out[i] += error[i];
-                        }
-                        return out;
-                    }
-                    ModelInput in = new ModelInput(Arrays.copyOf(x, batch * setup.card.sampleElements()), timestep,
-                            labels.clone());
-                    long t0 = System.nanoTime();
-                    float[] out = evaluator.probe(in, null);
-                    stepped(e, System.nanoTime() - t0);
                     return out;
                 }
-
-                @Override
-                public void reset() {
-                }
-
-                @Override
-                public int evaluations() {
-                    return -1;
-                }
-
-                @Override
-                public long runNanos() {
-                    return evaluator.runNanos();
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            try (Progress none = Progress.start("", 1, false)) {
-                return SampleRun.run(replay, setup.card, setup.sampler,
-                        new SampleRun.Request(setup.xT, setup.labels, setup.cfg), none).samples();
-            }
+                long t0 = System.nanoTime();
+                float[] out = evaluator.probe(in, null);
+                stepped(e, System.nanoTime() - t0);
+                return out;
+            });
         }
 
         // ------------------------------------------------------------------------------------
