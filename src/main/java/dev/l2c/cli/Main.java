@@ -89,7 +89,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[]{"l2c " + dev.l2c.emit.PackageManifest.toolVersion()};
+            return new String[]{dev.l2c.ToolVersion.nameAndVersion()};
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.l2c.emit;
 
+import dev.l2c.ToolVersion;
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.analysis.MacCounter;
@@ -12,9 +13,7 @@ import dev.l2c.passes.RemoveUnusedNodesPass;
 import dev.l2c.passes.ReplaceCachedBranchWithInputPass;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The graph one or more sampling steps run: the source model with the reused branches cut out and
@@ -33,9 +32,10 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
 
     /** The pass pipeline that turns the source model into a step graph. */
     public static PassManager pipeline(LayerMap layers, int[] reads, int[] writes) {
-        Map<String, String> expose = new LinkedHashMap<>();
+        List<ExposeBranchOutputsPass.Exposure> expose = new ArrayList<>();
         for (int j : writes) {
-            expose.put(layers.layer(j).tensor(), CacheNames.of(j));
+            CacheableLayer l = layers.layer(j);
+            expose.add(new ExposeBranchOutputsPass.Exposure(l.tensor(), CacheNames.of(j), l.type()));
         }
         List<ReplaceCachedBranchWithInputPass.Cut> cuts = new ArrayList<>();
         for (int j : reads) {
@@ -51,6 +51,7 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
     /** Builds the step graph from a copy of {@code source}; the source is not changed. */
     public static CacheStepGraph build(Model source, LayerMap layers, int[] reads, int[] writes) {
         Model m = source.copy();
+        m.setProducer(ToolVersion.PRODUCER, ToolVersion.version());
         List<PassManager.Entry> log = pipeline(layers, reads, writes).run(m.graph());
         m.graph().sortTopologically();
         ValueShapes shapes = ShapeInference.infer(m.graph(), m.defaultOpset());

@@ -217,9 +217,4 @@ public final class PackageManifest {
     public double idealSpeedup() {
         return root.path("totals").path("ideal_speedup").asDouble();
     }
-
-    public static String toolVersion() {
-        String v = PackageManifest.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
 }

@@ -232,7 +232,7 @@ public final class ScheduleCompiler {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", PackageManifest.FORMAT);
         root.put("version", PackageManifest.VERSION);
-        root.put("created_by", "l2c " + PackageManifest.toolVersion());
+        root.put("created_by", dev.l2c.ToolVersion.nameAndVersion());
         ObjectNode src = root.putObject("source_model");
         src.put("file", model.file().getFileName().toString());
         src.put("sha256", sha256(model.file()));

@@ -43,9 +43,9 @@ public final class RoutingGraphs {
     /** The probe graph: the model plus every branch value as output {@code cache_layer_j}. */
     public static Model probe(Model source, LayerMap layers) {
         Model m = source.copy();
-        Map<String, String> expose = new LinkedHashMap<>();
+        List<ExposeBranchOutputsPass.Exposure> expose = new ArrayList<>();
         for (CacheableLayer l : layers.layers()) {
-            expose.put(l.tensor(), CacheNames.of(l.index()));
+            expose.add(new ExposeBranchOutputsPass.Exposure(l.tensor(), CacheNames.of(l.index()), l.type()));
         }
         new PassManager(List.of(new ExposeBranchOutputsPass(expose))).run(m.graph());
         return m;
@@ -55,10 +55,10 @@ public final class RoutingGraphs {
     public static Model blend(Model source, LayerMap layers) {
         Model m = source.copy();
         List<BlendBranchesWithCachePass.Blend> blends = new ArrayList<>();
-        Map<String, String> expose = new LinkedHashMap<>();
+        List<ExposeBranchOutputsPass.Exposure> expose = new ArrayList<>();
         for (CacheableLayer l : layers.layers()) {
             blends.add(new BlendBranchesWithCachePass.Blend(l.tensor(), CacheNames.of(l.index()), l.type(), l.index()));
-            expose.put(l.tensor(), freshName(l.index()));
+            expose.add(new ExposeBranchOutputsPass.Exposure(l.tensor(), freshName(l.index()), l.type()));
         }
         new PassManager(List.of(
                 new BlendBranchesWithCachePass(MASK, layers.size(), blends),

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.ToolVersion;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.io.AtomicOutput;
@@ -107,7 +107,7 @@ public final class ModelBuilder {
                     + " has " + config.parameterCount());
         }
         Model model = new Model(graph, 8, Map.of("", OPSET));
-        model.setProducer("l2c build-model", PackageManifest.toolVersion());
+        model.setProducer(ToolVersion.PRODUCER, ToolVersion.version());
         Path modelFile = folder.resolve(MODEL_FILE);
         OnnxWriter.TensorPlacement external = tensor -> tensor.data() instanceof ExternalTensorData e
                 ? new OnnxWriter.ExternalRef(WEIGHTS_FILE, e.offset(), e.byteSize()) : null;
@@ -175,7 +175,7 @@ public final class ModelBuilder {
             }
         }
         ObjectNode built = root.putObject("built_by");
-        built.put("tool", "l2c build-model " + PackageManifest.toolVersion());
+        built.put("tool", ToolVersion.nameAndVersion() + " build-model");
         built.put("seed", seed);
         built.set("config", JSON.valueToTree(config));
         return root;

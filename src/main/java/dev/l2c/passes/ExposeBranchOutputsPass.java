@@ -1,37 +1,55 @@
 package dev.l2c.passes;
 
 import dev.l2c.ir.Graph;
+import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Value;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Makes branch values graph outputs under stable names, so a later step can reuse them. The value
  * is renamed in place (no Identity node, no copy at run time); its readers inside the graph keep
- * reading it. Needs: each named value exists and is computed by a node of this graph.
+ * reading it. Each output is declared with the type it is given (element type and shape, batch
+ * symbolic): ONNX requires every graph output to carry a type. Needs: each named value exists and is
+ * computed by a node of this graph.
  */
 public final class ExposeBranchOutputsPass implements GraphPass {
-    private final Map<String, String> outputNameByValue;
+    /** One value to expose: its name in the source graph, the output name to give it, and its type. */
+    public record Exposure(String valueName, String outputName, TensorType type) {
+        public Exposure {
+            if (type == null) {
+                throw new IllegalArgumentException("graph output " + outputName + " needs a type");
+            }
+        }
+    }
 
-    /** @param outputNameByValue value name in the source graph → graph output name to give it */
-    public ExposeBranchOutputsPass(Map<String, String> outputNameByValue) {
-        this.outputNameByValue = new LinkedHashMap<>(outputNameByValue);
+    private final List<Exposure> exposures;
+
+    public ExposeBranchOutputsPass(List<Exposure> exposures) {
+        this.exposures = List.copyOf(exposures);
     }
 
     @Override
     public PassResult run(Graph graph) {
-        if (outputNameByValue.isEmpty()) {
+        if (exposures.isEmpty()) {
             return PassResult.unchanged("no branch value is reused later");
         }
-        for (Map.Entry<String, String> e : outputNameByValue.entrySet()) {
-            Value v = graph.value(e.getKey());
+        List<Value> found = new ArrayList<>();
+        for (Exposure e : exposures) {
+            Value v = graph.value(e.valueName());
             if (v == null || v.producer() == null) {
-                throw new IllegalStateException("branch value '" + e.getKey() + "' is not computed in this graph");
+                throw new IllegalStateException("branch value '" + e.valueName() + "' is not computed in this graph");
             }
-            graph.renameValue(v, e.getValue());
+            found.add(v);
+        }
+        for (int i = 0; i < exposures.size(); i++) {
+            Exposure e = exposures.get(i);
+            Value v = found.get(i);
+            graph.renameValue(v, e.outputName());
+            v.setType(e.type());
             graph.addOutput(v);
         }
-        return PassResult.changed("exposed " + outputNameByValue.size() + " branch values");
+        return PassResult.changed("exposed " + exposures.size() + " branch values");
     }
 }

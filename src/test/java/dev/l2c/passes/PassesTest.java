@@ -4,6 +4,9 @@ import dev.l2c.analysis.LayerMap;
 import dev.l2c.analysis.ShapeInference;
 import dev.l2c.analysis.LayerDetector;
 import dev.l2c.ir.DataType;
+import dev.l2c.ir.Dim;
+import dev.l2c.ir.Shape;
+import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.Node;
@@ -27,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Before → pass → expected, on tiny graphs; and numbers under ONNX Runtime. */
 class PassesTest {
+    /** The token-stream type of the tiny transformers: [batch, 4, 8] float32. */
+    static final TensorType TYPE = TensorType.of(DataType.FLOAT, Shape.of(Dim.symbolic("batch"), Dim.of(TinyModels.TOKENS), Dim.of(TinyModels.WIDTH)));
 
     @Test
     void removeUnusedNodesDeletesADeadChainAndItsWeights() {
@@ -78,7 +83,7 @@ class PassesTest {
         Graph g = m.graph();
         Value v = g.value("mlp_out_0");
         int uses = v.uses().size();
-        new ExposeBranchOutputsPass(Map.of("mlp_out_0", "cache_layer_1")).run(g);
+        new ExposeBranchOutputsPass(List.of(new ExposeBranchOutputsPass.Exposure("mlp_out_0", "cache_layer_1", TYPE))).run(g);
         assertEquals(List.of("out", "cache_layer_1"), g.outputs().stream().map(Value::name).toList());
         assertEquals(uses, v.uses().size());
         assertEquals("cache_layer_1", v.name());
@@ -88,7 +93,7 @@ class PassesTest {
     void aFailingPassIsNamed() {
         Model m = TinyModels.plainTransformer(1);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new PassManager(List.of(
-                new ExposeBranchOutputsPass(Map.of("no_such_value", "cache_layer_0")))).run(m.graph()));
+                new ExposeBranchOutputsPass(List.of(new ExposeBranchOutputsPass.Exposure("no_such_value", "cache_layer_0", TYPE))))).run(m.graph()));
         assertTrue(e.getMessage().startsWith("pass ExposeBranchOutputsPass failed"), e.getMessage());
     }
 
@@ -102,7 +107,7 @@ class PassesTest {
         LayerMap map = LayerDetector.detect(original.graph(), ShapeInference.infer(original.graph(), 17));
 
         Model probe = original.copy();
-        new ExposeBranchOutputsPass(Map.of("mlp_out_0", "mlp_out_0_exposed")).run(probe.graph());
+        new ExposeBranchOutputsPass(List.of(new ExposeBranchOutputsPass.Exposure("mlp_out_0", "mlp_out_0_exposed", TYPE))).run(probe.graph());
         Map<String, Object> inputs = new HashMap<>();
         inputs.put("x", OrtTesting.randomFloats(1, 3, 4, 8));
         inputs.put("c", OrtTesting.randomFloats(2, 3, 8));

@@ -59,9 +59,9 @@ class CachedStepEquivalenceTest {
 
         // independent: branch values of step 0 from the original graph with every branch exposed
         Model probe = m.model().copy();
-        Map<String, String> expose = new LinkedHashMap<>();
+        List<ExposeBranchOutputsPass.Exposure> expose = new ArrayList<>();
         for (CacheableLayer l : m.layers().layers()) {
-            expose.put(l.tensor(), "probe_" + l.index());
+            expose.add(new ExposeBranchOutputsPass.Exposure(l.tensor(), "probe_" + l.index(), l.type()));
         }
         new ExposeBranchOutputsPass(expose).run(probe.graph());
         Map<String, float[]> step0 = OrtTesting.run(OrtTesting.write(probe, tmp.resolve("probe.onnx")),
