@@ -24,9 +24,7 @@ import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;
 import dev.l2c.runtime.PlainModelExecutor;
 import dev.l2c.runtime.SampleRun;
-import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;
-import dev.l2c.sampler.Samplers;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleJson;
 
@@ -287,19 +285,16 @@ public final class Benchmark {
 
     private static Prepared prepare(LoadedModel model, BenchConfig c, Settings s) throws L2cException {
         ModelCard card = model.card();
-        NoiseSchedule ns = NoiseSchedule.fromName(card.betaSchedule(), card.trainSteps(), card.betaStart(), card.betaEnd());
-        String samplerName = s.sampler() != null ? s.sampler() : card.defaultSampler();
-        boolean clip = card.clipX0() && s.clip();
         int layers = model.layers().size();
         if (c.isPlain()) {
-            Sampler sampler = Samplers.create(samplerName, ns, c.nfe(), clip);
+            Sampler sampler = card.sampler(s.sampler(), c.nfe(), s.clip());
             boolean[] full = new boolean[c.nfe()];
             Arrays.fill(full, true);
             return new Prepared(c, sampler, null, 1, model.layers().macsPerSampleFull() * c.nfe(),
                     (long) layers * c.nfe(), (long) layers * c.nfe(), full, null);
         }
         Schedule schedule = ScheduleJson.read(c.schedule());
-        Sampler sampler = Samplers.create(samplerName, ns, schedule.nfe(), clip);
+        Sampler sampler = card.sampler(s.sampler(), schedule.nfe(), s.clip());
         TempFolder tmp = TempFolder.create("l2c-bench-");
         Path pkg = tmp.resolve("package");
         ScheduleCompiler.compile(model, schedule, c.schedule(),

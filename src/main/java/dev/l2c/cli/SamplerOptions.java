@@ -3,9 +3,7 @@ package dev.l2c.cli;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.model.ModelCard;
-import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;
-import dev.l2c.sampler.Samplers;
 import picocli.CommandLine.Option;
 
 /** The sampler a command compiles for or samples with. */
@@ -21,8 +19,7 @@ final class SamplerOptions {
     }
 
     Sampler create(ModelCard card, int nfe) throws L2cException {
-        NoiseSchedule schedule = NoiseSchedule.fromName(card.betaSchedule(), card.trainSteps(), card.betaStart(), card.betaEnd());
-        return Samplers.create(name(card), schedule, nfe, card.clipX0() && !noClip);
+        return card.sampler(sampler, nfe, !noClip);
     }
 
     static ScheduleCompiler.SamplerSpec spec(Sampler s) {

@@ -10,9 +10,7 @@ import dev.l2c.model.ModelCard;
 import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.SampleRun;
 import dev.l2c.sampler.ContinuousTimeSchedule;
-import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;
-import dev.l2c.sampler.Samplers;
 import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleStep;
@@ -123,9 +121,7 @@ public final class ScheduleLearner {
 
         static Setup of(LoadedModel model, LearnOptions o) throws L2cException {
             ModelCard card = model.card();
-            NoiseSchedule ns = NoiseSchedule.fromName(card.betaSchedule(), card.trainSteps(), card.betaStart(), card.betaEnd());
-            String samplerName = o.sampler() != null ? o.sampler() : card.defaultSampler();
-            Sampler sampler = Samplers.create(samplerName, ns, o.nfe(), o.clipX0() != null ? o.clipX0() : card.clipX0());
+            Sampler sampler = card.sampler(o.sampler(), o.nfe(), o.clipX0() == null || o.clipX0());
             int n = sampler.evaluations();
             boolean[] isCache = new boolean[n];
             if (o.freePattern()) {
@@ -161,7 +157,7 @@ public final class ScheduleLearner {
                 labels[i] = i % card.classes();
             }
             double[] weight = new double[n];
-            ContinuousTimeSchedule time = new ContinuousTimeSchedule(ns);
+            ContinuousTimeSchedule time = new ContinuousTimeSchedule(card.noiseSchedule());
             double[] modelTimes = sampler.modelTimes();
             for (int k = 0; k < n; k++) {
                 // SAMPLE: 1 until the learner measures the gains

@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.MismatchException;
+import dev.l2c.error.UsageException;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Value;
+import dev.l2c.sampler.ClipRange;
+import dev.l2c.sampler.NoiseSchedule;
+import dev.l2c.sampler.Sampler;
+import dev.l2c.sampler.Samplers;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -183,6 +188,25 @@ public record ModelCard(
         root.put("default_sampler", defaultSampler);
         root.put("default_cfg", defaultCfg);
         return root;
+    }
+
+    /** The noise schedule the model was trained with. */
+    public NoiseSchedule noiseSchedule() throws UsageException {
+        return NoiseSchedule.fromName(betaSchedule, trainSteps, betaStart, betaEnd);
+    }
+
+    /** The range samplers clip x0 to: the card's image range when {@code clip_x0}, else null. */
+    public ClipRange clipRange() {
+        return clipX0 ? new ClipRange(rangeMin, rangeMax) : null;
+    }
+
+    /**
+     * The sampler this card's model is run with: the one called {@code name} (null: the card's default)
+     * with {@code nfe} evaluations, clipping x0 to the card's range when the card says so and
+     * {@code clip} allows it.
+     */
+    public Sampler sampler(String name, int nfe, boolean clip) throws UsageException {
+        return Samplers.create(name != null ? name : defaultSampler, noiseSchedule(), nfe, clip ? clipRange() : null);
     }
 
     public int sampleElements() {

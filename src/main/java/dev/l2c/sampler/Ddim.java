@@ -1,8 +1,8 @@
 package dev.l2c.sampler;
 
-import dev.l2c.error.L2cException;
-
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Deterministic DDIM (eta = 0) on respaced timesteps, exactly as the demo models' README and DiT's
@@ -11,37 +11,62 @@ import java.util.Arrays;
  * <p>Timesteps: {@code ts = sorted(set(round(linspace(0, T−1, N))))} with Python's round-half-to-even,
  * visited from high to low. At each visited t, with ε from the model:
  * <pre>
- *   x0     = (x − √(1−ᾱ_t)·ε) / √ᾱ_t          clipped to [−1, 1] when clipX0
- *   ε      = (x − √ᾱ_t·x0) / √(1−ᾱ_t)          recomputed from the clipped x0 (only when clipping)
+ *   x0     = (x − √(1−ᾱ_t)·ε) / √ᾱ_t          clipped to the card's range when clipping
+ *   ε      = (x − √ᾱ_t·x0) / √(1−ᾱ_t)          recomputed from the clipped x0
  *   x_prev = √ᾱ_prev·x0 + √(1−ᾱ_prev)·ε        ᾱ_prev = ᾱ of the next visited t, or 1 after the last
  * </pre>
- * So the result is the last x0 prediction; no extra clamp is applied after the loop (the reference
- * trajectory applies none; with clipping on the result lies in [−1, 1] anyway).
+ * Substituting the recomputed ε gives the linear update of a {@link SamplingPlan}:
+ * x_prev = (√(1−ᾱ_prev)/√(1−ᾱ_t))·x + (√ᾱ_prev − √ᾱ_t·√(1−ᾱ_prev)/√(1−ᾱ_t))·x0, the same with or without
+ * clipping (without it, the recomputed ε is the model's). So the result is the last x0 prediction; no
+ * extra clamp is applied after the loop (the reference trajectory applies none; with clipping on the
+ * result lies in the range anyway).
  *
- * <p>Precision: the four coefficients are computed in double once per step; each element's update runs
+ * <p>Precision: the coefficients are computed in double once per step; each element's update runs
  * in double and is stored as float32. The fp32 reference rounds every intermediate to float, so the two
  * differ by a few float ulps per step, far inside the 1e-3 agreement required after 20 steps.
  */
 public final class Ddim implements Sampler {
-    private final NoiseSchedule schedule;
     private final int[] visited; // descending
-    private final boolean clipX0;
+    private final SamplingPlan plan;
+
+    /** DDIM clipping x0 to [−1, 1] when {@code clipX0}. */
+    public Ddim(NoiseSchedule schedule, int nfe, boolean clipX0) {
+        this(schedule, nfe, clipX0 ? ClipRange.UNIT : null);
+    }
 
     /**
-     * @param nfe number of steps N, 1 ≤ N ≤ T (one model evaluation per step); see
-     *            {@link Samplers#create} for the user-facing check
+     * @param nfe  number of steps N, 1 ≤ N ≤ T (one model evaluation per step); see
+     *             {@link Samplers#create} for the user-facing check
+     * @param clip the range x0 is clipped to, or null for none
      */
-    public Ddim(NoiseSchedule schedule, int nfe, boolean clipX0) {
+    public Ddim(NoiseSchedule schedule, int nfe, ClipRange clip) {
         if (nfe < 1 || nfe > schedule.steps()) {
             throw new IllegalArgumentException("DDIM needs 1 ≤ nfe ≤ " + schedule.steps() + ", got " + nfe);
         }
-        this.schedule = schedule;
-        this.clipX0 = clipX0;
         int[] ascending = respacedTimesteps(schedule.steps(), nfe);
         this.visited = new int[ascending.length];
         for (int i = 0; i < ascending.length; i++) {
             visited[i] = ascending[ascending.length - 1 - i];
         }
+        List<SamplingPlan.Evaluation> evaluations = new ArrayList<>();
+        for (int k = 0; k < visited.length; k++) {
+            double alphaBarPrev = k + 1 < visited.length ? schedule.alphaBar(visited[k + 1]) : 1.0;
+            evaluations.add(evaluation(k, visited[k], schedule.alphaBar(visited[k]), alphaBarPrev));
+        }
+        this.plan = new SamplingPlan("ddim", evaluations, clip);
+    }
+
+    /** Evaluation {@code k} at timestep {@code t}: from ᾱ = {@code alphaBar} to {@code alphaBarPrev}. */
+    static SamplingPlan.Evaluation evaluation(int k, double t, double alphaBar, double alphaBarPrev) {
+        double sqrtA = Math.sqrt(alphaBar);
+        double sqrtOneMinusA = Math.sqrt(1.0 - alphaBar);
+        double sqrtAPrev = Math.sqrt(alphaBarPrev);
+        double sqrtOneMinusAPrev = Math.sqrt(1.0 - alphaBarPrev);
+        double xScale = sqrtOneMinusAPrev / sqrtOneMinusA;
+        double x0Scale = sqrtAPrev - sqrtA * xScale;
+        return new SamplingPlan.Evaluation(t, sqrtA, sqrtOneMinusA, List.of(
+                new SamplingPlan.Term(SamplingPlan.Source.INPUT, k, xScale),
+                new SamplingPlan.Term(SamplingPlan.Source.X0, k, x0Scale)));
     }
 
     /**
@@ -66,8 +91,8 @@ public final class Ddim implements Sampler {
     }
 
     @Override
-    public int evaluations() {
-        return visited.length;
+    public SamplingPlan plan() {
+        return plan;
     }
 
     /** The visited timesteps, high to low. */
@@ -76,51 +101,7 @@ public final class Ddim implements Sampler {
     }
 
     @Override
-    public double[] modelTimes() {
-        return Arrays.stream(visited).asDoubleStream().toArray();
-    }
-
-    @Override
-    public boolean clipsX0() {
-        return clipX0;
-    }
-
-    @Override
-    public float[] sample(float[] xT, NoisePredictor model, StepObserver observer) throws L2cException {
-        float[] x = xT.clone();
-        int total = visited.length;
-        for (int k = 0; k < total; k++) {
-            int t = visited[k];
-            double alphaBar = schedule.alphaBar(t);
-            double alphaBarPrev = k + 1 < total ? schedule.alphaBar(visited[k + 1]) : 1.0;
-            float[] eps = model.predictNoise(k, x, t);
-            Samplers.checkNoiseLength(eps, x, k);
-            observer.evaluated(k, total);
-            step(x, eps, alphaBar, alphaBarPrev, clipX0);
-        }
-        return x;
-    }
-
-    /** One DDIM update of {@code x} in place, from ᾱ = {@code alphaBar} to {@code alphaBarPrev}. */
-    static void step(float[] x, float[] eps, double alphaBar, double alphaBarPrev, boolean clipX0) {
-        double sqrtA = Math.sqrt(alphaBar);
-        double sqrtOneMinusA = Math.sqrt(1.0 - alphaBar);
-        double sqrtAPrev = Math.sqrt(alphaBarPrev);
-        double sqrtOneMinusAPrev = Math.sqrt(1.0 - alphaBarPrev);
-        for (int i = 0; i < x.length; i++) {
-            double xi = x[i];
-            double e = eps[i];
-            double x0 = (xi - sqrtOneMinusA * e) / sqrtA;
-            if (clipX0) {
-                x0 = Math.max(-1.0, Math.min(1.0, x0));
-                e = (xi - sqrtA * x0) / sqrtOneMinusA;
-            }
-            x[i] = (float) (sqrtAPrev * x0 + sqrtOneMinusAPrev * e);
-        }
-    }
-
-    @Override
     public String toString() {
-        return "ddim[nfe=" + visited.length + ", clipX0=" + clipX0 + ", " + schedule + "]";
+        return "ddim[nfe=" + visited.length + ", clip=" + plan.clip() + "]";
     }
 }

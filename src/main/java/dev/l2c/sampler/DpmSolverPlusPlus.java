@@ -1,7 +1,5 @@
 package dev.l2c.sampler;
 
-import dev.l2c.error.L2cException;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,7 +10,7 @@ import java.util.List;
  * schedule, in the continuous time of {@link ContinuousTimeSchedule} (t from 1 down to 1/T).
  *
  * <p>The model's ε at time t becomes a data prediction x̂0 = (x − σ_t·ε)/α_t, clipped to [−1, 1] when
- * {@code clipX0} (a static clamp, not the reference's dynamic thresholding). With h = λ_t − λ_s and
+ * clipping (to the card's image range: a static clamp, not the reference's dynamic thresholding). With h = λ_t − λ_s and
  * φ = e^{−h} − 1 (computed as expm1), the updates from time s to time t are:
  *
  * <ul>
@@ -33,8 +31,8 @@ import java.util.List;
  *
  * Sampling ends at t = 1/T (timestep 0) and returns x there, as the reference does without its optional
  * final denoising step. Model times are fractional for the 2S intermediate points. Each step's
- * coefficients are precomputed in double at construction; elementwise updates run in double and x is
- * stored as float32 between evaluations, as the model sees it.
+ * coefficients are precomputed in double at construction and written out as a {@link SamplingPlan}
+ * (the 2S correction regrouped as coefficients of x̂0_s and x̂0(u)), which runs them.
  */
 public final class DpmSolverPlusPlus implements Sampler {
     /** Steps below this count use a first-order final step in 2M, as the reference's lower_order_final. */
@@ -45,31 +43,16 @@ public final class DpmSolverPlusPlus implements Sampler {
     private enum Kind { SINGLESTEP_2, MULTISTEP_2 }
 
     private final Kind kind;
-    private final ContinuousTimeSchedule time;
-    private final int nfe;
-    private final boolean clipX0;
     /** Outer step boundaries in t, descending, steps + 1 entries. */
     private final double[] stepTimes;
     /** Continuous time of each evaluation, in evaluation order. */
     private final double[] evaluationTimes;
-    private final List<Step> steps;
+    private final SamplingPlan plan;
 
-    /**
-     * One step's coefficients. First order and 2M:
-     * x_t = xScale·x − x0Scale·x̂0 − correctionScale·(x̂0 − x̂0_previous).
-     * 2S: u = midXScale·x − midX0Scale·x̂0, then
-     * x_t = xScale·x − x0Scale·x̂0 − correctionScale·(x̂0(u) − x̂0).
-     */
-    private record Step(double xScale, double x0Scale, double correctionScale, double midXScale,
-                        double midX0Scale) {
-    }
-
-    private DpmSolverPlusPlus(Kind kind, NoiseSchedule schedule, int nfe, boolean clipX0) {
+    private DpmSolverPlusPlus(Kind kind, NoiseSchedule schedule, int nfe, ClipRange clip) {
         this.kind = kind;
-        this.time = new ContinuousTimeSchedule(schedule);
-        this.nfe = nfe;
-        this.clipX0 = clipX0;
-        this.steps = new ArrayList<>();
+        ContinuousTimeSchedule time = new ContinuousTimeSchedule(schedule);
+        List<SamplingPlan.Evaluation> evaluations = new ArrayList<>();
         if (kind == Kind.SINGLESTEP_2) {
             if (nfe < 2 || nfe % 2 != 0) {
                 throw new IllegalArgumentException("dpm2s needs an even nfe ≥ 2, got " + nfe);
@@ -85,10 +68,21 @@ public final class DpmSolverPlusPlus implements Sampler {
                 double s1 = time.timeOfLambda(lambdaS + R1 * h);
                 double phi = Math.expm1(-h);
                 double alphaT = time.alpha(t);
-                steps.add(new Step(time.sigma(t) / time.sigma(s), alphaT * phi, 0.5 / R1 * alphaT * phi,
-                        time.sigma(s1) / time.sigma(s), time.alpha(s1) * Math.expm1(-R1 * h)));
-                evaluationTimes[2 * i] = s;
-                evaluationTimes[2 * i + 1] = s1;
+                double xScale = time.sigma(t) / time.sigma(s);
+                double x0Scale = alphaT * phi;
+                double correction = 0.5 / R1 * alphaT * phi;
+                int e = 2 * i;
+                evaluationTimes[e] = s;
+                evaluationTimes[e + 1] = s1;
+                // u = (σ_s1/σ_s)·x − α_s1·(e^{−r·h} − 1)·x̂0_s
+                evaluations.add(evaluation(time, s, List.of(
+                        term(SamplingPlan.Source.INPUT, e, time.sigma(s1) / time.sigma(s)),
+                        term(SamplingPlan.Source.X0, e, -time.alpha(s1) * Math.expm1(-R1 * h)))));
+                // x_t = (σ_t/σ_s)·x − α_t·φ·x̂0_s − (1/(2r))·α_t·φ·(x̂0(u) − x̂0_s)
+                evaluations.add(evaluation(time, s1, List.of(
+                        term(SamplingPlan.Source.INPUT, e, xScale),
+                        term(SamplingPlan.Source.X0, e, correction - x0Scale),
+                        term(SamplingPlan.Source.X0, e + 1, -correction))));
             }
         } else {
             if (nfe < 1) {
@@ -102,30 +96,57 @@ public final class DpmSolverPlusPlus implements Sampler {
                 double h = time.lambda(t) - time.lambda(s);
                 double phi = Math.expm1(-h);
                 double alphaT = time.alpha(t);
+                double xScale = time.sigma(t) / time.sigma(s);
+                double x0Scale = alphaT * phi;
                 boolean firstOrder = i == 0 || (nfe < LOWER_ORDER_FINAL_BELOW && i == nfe - 1);
-                double correction = 0.0;
-                if (!firstOrder) {
+                List<SamplingPlan.Term> next = new ArrayList<>();
+                next.add(term(SamplingPlan.Source.INPUT, i, xScale));
+                if (firstOrder) {
+                    next.add(term(SamplingPlan.Source.X0, i, -x0Scale));
+                } else {
+                    // x_t = (σ_t/σ_s)·x − α_t·φ·x̂0_i − ½·α_t·φ·(x̂0_i − x̂0_{i−1})/r_0
                     double h0 = time.lambda(s) - time.lambda(stepTimes[i - 1]);
-                    correction = 0.5 * alphaT * phi * h / h0; // ½·α_t·φ / r_0
+                    double correction = 0.5 * alphaT * phi * h / h0; // ½·α_t·φ / r_0
+                    next.add(term(SamplingPlan.Source.X0, i, -x0Scale - correction));
+                    next.add(term(SamplingPlan.Source.X0, i - 1, correction));
                 }
-                steps.add(new Step(time.sigma(t) / time.sigma(s), alphaT * phi, correction, 0.0, 0.0));
+                evaluations.add(evaluation(time, s, next));
             }
         }
+        this.plan = new SamplingPlan(kind == Kind.SINGLESTEP_2 ? "dpm2s" : "dpm2m", evaluations, clip);
+    }
+
+    private static SamplingPlan.Evaluation evaluation(ContinuousTimeSchedule time, double t, List<SamplingPlan.Term> next) {
+        return new SamplingPlan.Evaluation(time.modelTime(t), time.alpha(t), time.sigma(t), next);
+    }
+
+    private static SamplingPlan.Term term(SamplingPlan.Source source, int evaluation, double coefficient) {
+        return new SamplingPlan.Term(source, evaluation, coefficient);
     }
 
     /** DPM-Solver++(2S), "dpm2s": nfe/2 singlestep second-order steps; nfe must be even and ≥ 2. */
     public static DpmSolverPlusPlus singlestep2(NoiseSchedule schedule, int nfe, boolean clipX0) {
-        return new DpmSolverPlusPlus(Kind.SINGLESTEP_2, schedule, nfe, clipX0);
+        return singlestep2(schedule, nfe, clipX0 ? ClipRange.UNIT : null);
+    }
+
+    /** As {@link #singlestep2(NoiseSchedule, int, boolean)}, clipping x̂0 to {@code clip} (null: none). */
+    public static DpmSolverPlusPlus singlestep2(NoiseSchedule schedule, int nfe, ClipRange clip) {
+        return new DpmSolverPlusPlus(Kind.SINGLESTEP_2, schedule, nfe, clip);
     }
 
     /** DPM-Solver++(2M), "dpm2m": nfe multistep steps, the first (and for nfe &lt; 10 the last) first order. */
     public static DpmSolverPlusPlus multistep2(NoiseSchedule schedule, int nfe, boolean clipX0) {
-        return new DpmSolverPlusPlus(Kind.MULTISTEP_2, schedule, nfe, clipX0);
+        return multistep2(schedule, nfe, clipX0 ? ClipRange.UNIT : null);
+    }
+
+    /** As {@link #multistep2(NoiseSchedule, int, boolean)}, clipping x̂0 to {@code clip} (null: none). */
+    public static DpmSolverPlusPlus multistep2(NoiseSchedule schedule, int nfe, ClipRange clip) {
+        return new DpmSolverPlusPlus(Kind.MULTISTEP_2, schedule, nfe, clip);
     }
 
     @Override
     public String name() {
-        return kind == Kind.SINGLESTEP_2 ? "dpm2s" : "dpm2m";
+        return plan.sampler();
     }
 
     @Override
@@ -134,17 +155,8 @@ public final class DpmSolverPlusPlus implements Sampler {
     }
 
     @Override
-    public int evaluations() {
-        return nfe;
-    }
-
-    @Override
-    public double[] modelTimes() {
-        double[] m = new double[nfe];
-        for (int i = 0; i < nfe; i++) {
-            m[i] = time.modelTime(evaluationTimes[i]);
-        }
-        return m;
+    public SamplingPlan plan() {
+        return plan;
     }
 
     /** The continuous time of each evaluation, in evaluation order. */
@@ -158,68 +170,7 @@ public final class DpmSolverPlusPlus implements Sampler {
     }
 
     @Override
-    public boolean clipsX0() {
-        return clipX0;
-    }
-
-    @Override
-    public float[] sample(float[] xT, NoisePredictor model, StepObserver observer) throws L2cException {
-        float[] x = xT.clone();
-        double[] modelTimes = modelTimes();
-        double[] x0 = new double[x.length];
-        double[] x0Other = new double[x.length];
-        if (kind == Kind.SINGLESTEP_2) {
-            float[] mid = new float[x.length];
-            for (int i = 0; i < steps.size(); i++) {
-                Step st = steps.get(i);
-                int e = 2 * i;
-                dataPrediction(e, x, evaluationTimes[e], modelTimes[e], model, x0);
-                observer.evaluated(e, nfe);
-                for (int j = 0; j < x.length; j++) {
-                    mid[j] = (float) (st.midXScale * x[j] - st.midX0Scale * x0[j]);
-                }
-                dataPrediction(e + 1, mid, evaluationTimes[e + 1], modelTimes[e + 1], model, x0Other);
-                observer.evaluated(e + 1, nfe);
-                for (int j = 0; j < x.length; j++) {
-                    x[j] = (float) (st.xScale * x[j] - st.x0Scale * x0[j] - st.correctionScale * (x0Other[j] - x0[j]));
-                }
-            }
-        } else {
-            // x0Other holds the previous step's data prediction; swapped with x0 after each step.
-            for (int i = 0; i < nfe; i++) {
-                Step st = steps.get(i);
-                dataPrediction(i, x, evaluationTimes[i], modelTimes[i], model, x0);
-                observer.evaluated(i, nfe);
-                for (int j = 0; j < x.length; j++) {
-                    double update = st.xScale * x[j] - st.x0Scale * x0[j];
-                    if (st.correctionScale != 0.0) {
-                        update -= st.correctionScale * (x0[j] - x0Other[j]);
-                    }
-                    x[j] = (float) update;
-                }
-                double[] swap = x0Other;
-                x0Other = x0;
-                x0 = swap;
-            }
-        }
-        return x;
-    }
-
-    /** x̂0 = (x − σ_t·ε)/α_t at continuous time t, optionally clipped, written into {@code out}. */
-    private void dataPrediction(int evaluation, float[] x, double t, double modelTime, NoisePredictor model,
-                                double[] out) throws L2cException {
-        float[] eps = model.predictNoise(evaluation, x, modelTime);
-        Samplers.checkNoiseLength(eps, x, evaluation);
-        double alpha = time.alpha(t);
-        double sigma = time.sigma(t);
-        for (int j = 0; j < x.length; j++) {
-            double v = (x[j] - sigma * eps[j]) / alpha;
-            out[j] = clipX0 ? Math.max(-1.0, Math.min(1.0, v)) : v;
-        }
-    }
-
-    @Override
     public String toString() {
-        return name() + "[nfe=" + nfe + ", clipX0=" + clipX0 + "]";
+        return name() + "[nfe=" + plan.size() + ", clip=" + plan.clip() + "]";
     }
 }

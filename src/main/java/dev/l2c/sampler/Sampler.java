@@ -4,8 +4,8 @@ import dev.l2c.error.L2cException;
 
 /**
  * A deterministic diffusion sampler: a fixed sequence of model evaluations at model times known in
- * advance, and an update rule between them. Implementations are immutable and may be shared between
- * threads; {@link #sample} keeps its state in local buffers.
+ * advance, and a linear update rule between them, written out as a {@link SamplingPlan}.
+ * Implementations are immutable and may be shared between threads.
  */
 public interface Sampler {
     /** The sampler's name as the command line spells it: "ddim", "dpm2s" or "dpm2m". */
@@ -17,14 +17,23 @@ public interface Sampler {
      */
     String schedulePattern();
 
+    /** The sampler as data: per evaluation its model time, data-prediction coefficients and update. */
+    SamplingPlan plan();
+
     /** Number of function (model) evaluations, NFE. */
-    int evaluations();
+    default int evaluations() {
+        return plan().size();
+    }
 
     /** The model's timestep input for each evaluation, in the order the sampler evaluates; a fresh copy. */
-    double[] modelTimes();
+    default double[] modelTimes() {
+        return plan().modelTimes();
+    }
 
-    /** Whether the predicted x0 is clipped to [-1, 1] before each update. */
-    boolean clipsX0();
+    /** The range the predicted x0 is clipped to before each update, or null for none. */
+    default ClipRange clipRange() {
+        return plan().clip();
+    }
 
     /**
      * Runs the sampler from the initial noise {@code xT} (not modified) and returns the final sample.
@@ -32,5 +41,7 @@ public interface Sampler {
      * @throws L2cException whatever the model throws, unchanged
      * @throws IllegalStateException if the model returns ε of the wrong length (a broken predictor)
      */
-    float[] sample(float[] xT, NoisePredictor model, StepObserver observer) throws L2cException;
+    default float[] sample(float[] xT, NoisePredictor model, StepObserver observer) throws L2cException {
+        return plan().run(xT, model, observer);
+    }
 }

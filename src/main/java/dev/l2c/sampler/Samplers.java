@@ -20,13 +20,19 @@ public final class Samplers {
      */
     public static Sampler create(String name, NoiseSchedule schedule, int nfe, boolean clipX0)
             throws UsageException {
+        return create(name, schedule, nfe, clipX0 ? ClipRange.UNIT : null);
+    }
+
+    /** As {@link #create(String, NoiseSchedule, int, boolean)}, clipping x0 to {@code clip} (null: no clipping). */
+    public static Sampler create(String name, NoiseSchedule schedule, int nfe, ClipRange clip)
+            throws UsageException {
         switch (name) {
             case "ddim" -> {
                 if (nfe < 1 || nfe > schedule.steps()) {
                     throw new UsageException("sampler ddim takes one model evaluation per timestep, so nfe must be"
                             + " between 1 and " + schedule.steps() + " (the training steps); got " + nfe);
                 }
-                return new Ddim(schedule, nfe, clipX0);
+                return new Ddim(schedule, nfe, clip);
             }
             case "dpm2s" -> {
                 if (nfe < 2 || nfe % 2 != 0) {
@@ -34,13 +40,13 @@ public final class Samplers {
                             + " even and at least 2; got " + nfe
                             + (nfe >= 2 ? " (use " + (nfe - 1) + " or " + (nfe + 1) + ")" : " (use e.g. 20)"));
                 }
-                return DpmSolverPlusPlus.singlestep2(schedule, nfe, clipX0);
+                return DpmSolverPlusPlus.singlestep2(schedule, nfe, clip);
             }
             case "dpm2m" -> {
                 if (nfe < 1) {
                     throw new UsageException("sampler dpm2m needs nfe of at least 1; got " + nfe);
                 }
-                return DpmSolverPlusPlus.multistep2(schedule, nfe, clipX0);
+                return DpmSolverPlusPlus.multistep2(schedule, nfe, clip);
             }
             default -> throw new UsageException("unknown sampler '" + name + "'; valid samplers: "
                     + String.join(", ", NAMES));

@@ -77,26 +77,42 @@ class DdimTest {
         }
     }
 
+    /** One DDIM update from ᾱ = {@code alphaBar} to {@code alphaBarPrev} of {@code x}, ε given. */
+    private static float[] oneStep(float[] x, float[] eps, double alphaBar, double alphaBarPrev, ClipRange clip)
+            throws L2cException {
+        SamplingPlan plan = new SamplingPlan("ddim", List.of(Ddim.evaluation(0, 500, alphaBar, alphaBarPrev)), clip);
+        return plan.run(x, (e, z, t) -> eps, StepObserver.NONE);
+    }
+
     @Test
-    void oneStepByHand() {
+    void oneStepByHand() throws L2cException {
         // ᾱ_t = 0.64 (√ = 0.8, √(1−ᾱ) = 0.6), ᾱ_prev = 0.36 (√ = 0.6, √(1−ᾱ) = 0.8).
         //   x = 0.5,  ε = 0.1:  x0 = (0.5 − 0.06)/0.8 = 0.55;  x_prev = 0.6·0.55 + 0.8·0.1 = 0.41
         //   x = −0.7, ε = −0.5: x0 = (−0.7 + 0.3)/0.8 = −0.5; x_prev = −0.3 − 0.4 = −0.7
         //   x = 2.0,  ε = 0.1:  x0 = 2.425 (unclipped): x_prev = 1.455 + 0.08 = 1.535
         float[] x = {0.5f, -0.7f, 2.0f};
         float[] eps = {0.1f, -0.5f, 0.1f};
-        Ddim.step(x, eps, 0.64, 0.36, false);
-        assertArrayEquals(new float[] {0.41f, -0.7f, 1.535f}, x, 1e-6f);
+        assertArrayEquals(new float[] {0.41f, -0.7f, 1.535f}, oneStep(x, eps, 0.64, 0.36, null), 1e-6f);
     }
 
     @Test
-    void oneStepByHandWithClipping() {
+    void oneStepByHandWithClipping() throws L2cException {
         // x = 2.0, ε = 0.1: x0 = 2.425 → clipped to 1; ε recomputed = (2.0 − 0.8·1)/0.6 = 2.0;
         //   x_prev = 0.6·1 + 0.8·2.0 = 2.2. Elements with |x0| ≤ 1 are unchanged by clipping.
         float[] x = {0.5f, -0.7f, 2.0f};
         float[] eps = {0.1f, -0.5f, 0.1f};
-        Ddim.step(x, eps, 0.64, 0.36, true);
-        assertArrayEquals(new float[] {0.41f, -0.7f, 2.2f}, x, 1e-6f);
+        assertArrayEquals(new float[] {0.41f, -0.7f, 2.2f}, oneStep(x, eps, 0.64, 0.36, ClipRange.UNIT), 1e-6f);
+    }
+
+    @Test
+    void clippingHonoursTheGivenRange() throws L2cException {
+        // The card's range, not [−1, 1]: with [0, 0.5] the x0 of 0.55 is clipped to 0.5 and that of −0.5 to 0:
+        //   x = 0.5:  ε = (0.5 − 0.8·0.5)/0.6 = 1/6;  x_prev = 0.6·0.5 + 0.8/6 = 0.43333
+        //   x = −0.7: ε = −0.7/0.6;                  x_prev = 0 + 0.8·(−0.7/0.6) = −0.93333
+        float[] x = {0.5f, -0.7f};
+        float[] eps = {0.1f, -0.5f};
+        assertArrayEquals(new float[] {0.3f + 0.8f / 6, -0.8f * 0.7f / 0.6f},
+                oneStep(x, eps, 0.64, 0.36, new ClipRange(0, 0.5)), 1e-6f);
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,12 +17,12 @@ class SamplersTest {
         Sampler ddim = Samplers.create("ddim", LINEAR, 20, true);
         assertEquals("ddim", ddim.name());
         assertEquals(20, ddim.evaluations());
-        assertTrue(ddim.clipsX0());
+        assertEquals(ClipRange.UNIT, ddim.clipRange());
         Sampler s = Samplers.create("dpm2s", LINEAR, 20, false);
         assertEquals("dpm2s", s.name());
         assertEquals("uvit-dpm2s", s.schedulePattern());
         assertEquals(20, s.evaluations());
-        assertFalse(s.clipsX0());
+        assertNull(s.clipRange());
         Sampler m = Samplers.create("dpm2m", LINEAR, 7, false);
         assertEquals("dpm2m", m.name());
         assertEquals(7, m.modelTimes().length);
