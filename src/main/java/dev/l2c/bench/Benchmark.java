@@ -3,7 +3,6 @@ package dev.l2c.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.l2c.emit.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -18,11 +17,12 @@ import dev.l2c.metrics.Fidelity;
 import dev.l2c.metrics.FrechetDistance;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.runtime.InitialNoise;
-import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
-import dev.l2c.runtime.PackageExecutor;
-import dev.l2c.runtime.PlainModelExecutor;
+import dev.l2c.runtime.SampleGenerator;
+import dev.l2c.runtime.SampleGenerators;
 import dev.l2c.runtime.SampleRun;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
@@ -70,26 +70,26 @@ public final class Benchmark {
     }
 
     /**
-     * A configuration ready to run: its sampler, its package (null for the plain loop) and, while
-     * timing, an open executor.
+     * A configuration ready to run: its package (null for the plain loop), its sampler and, while
+     * timing, an open generator.
      */
     private static final class Prepared {
         final BenchConfig config;
         final Sampler sampler;
-        final PackageManifest manifest;
+        final CompiledPackage pkg;
         final int graphs;
         final long macs;
         final long layerEvaluations;
         final long totalLayerEvaluations;
         final boolean[] fullSteps;
         final TempFolder tempDir;
-        ModelExecutor executor;
+        SampleGenerator generator;
 
-        Prepared(BenchConfig config, Sampler sampler, PackageManifest manifest, int graphs, long macs,
+        Prepared(BenchConfig config, Sampler sampler, CompiledPackage pkg, int graphs, long macs,
                  long layerEvaluations, long totalLayerEvaluations, boolean[] fullSteps, TempFolder tempDir) {
             this.config = config;
             this.sampler = sampler;
-            this.manifest = manifest;
+            this.pkg = pkg;
             this.graphs = graphs;
             this.macs = macs;
             this.layerEvaluations = layerEvaluations;
@@ -98,15 +98,18 @@ public final class Benchmark {
             this.tempDir = tempDir;
         }
 
-        ModelExecutor open(LoadedModel model, OrtRuntime.Options options) throws L2cException {
-            return manifest == null ? new PlainModelExecutor(model.file(), model.card(), options)
-                    : new PackageExecutor(manifest, options);
+        SampleGenerator open(LoadedModel model, OrtRuntime.Options options) throws L2cException {
+            if (config.memory() != null) {
+                options = new OrtRuntime.Options(options.provider(), options.threads(), config.memory(), options.deviceId());
+            }
+            return pkg == null ? SampleGenerators.plain(model.file(), model.card(), sampler, options)
+                    : SampleGenerators.open(pkg, options);
         }
 
-        void closeExecutor() {
-            if (executor != null) {
-                executor.close();
-                executor = null;
+        void closeGenerator() {
+            if (generator != null) {
+                generator.close();
+                generator = null;
             }
         }
     }
@@ -120,20 +123,20 @@ public final class Benchmark {
             for (BenchConfig c : configs) {
                 Prepared p = prepare(model, c, settings);
                 prepared.add(p);
-                p.executor = p.open(model, settings.runtime());
+                p.generator = p.open(model, settings.runtime());
             }
             List<BenchResult> results = time(card, prepared, settings);
             float[] timedReference = results.get(referenceIndex).samples();
             // the timed executors are closed before generating for quality: at large batches every
             // session's arena would hold its activations, for every configuration at once
-            prepared.forEach(Prepared::closeExecutor);
+            prepared.forEach(Prepared::closeGenerator);
             if (settings.fdImages() > 0) {
                 results = generateForQuality(model, prepared, results, referenceIndex, settings);
             }
             return measureQuality(results, referenceIndex, timedReference, settings);
         } finally {
             for (Prepared p : prepared) {
-                p.closeExecutor();
+                p.closeGenerator();
                 if (p.tempDir != null) {
                     p.tempDir.close();
                 }
@@ -172,7 +175,7 @@ public final class Benchmark {
             for (int round = 0; round < settings.warmup() + settings.repeats(); round++) {
                 for (int i = 0; i < n; i++) {
                     Prepared p = prepared.get(i);
-                    SampleRun.Output o = SampleRun.run(p.executor, card, p.sampler, request, progress);
+                    SampleRun.Output o = p.generator.generate(request, progress);
                     int r = round - settings.warmup();
                     if (r < 0) {
                         continue;
@@ -231,16 +234,16 @@ public final class Benchmark {
                     continue;
                 }
                 float[] all = new float[n * per];
-                p.executor = p.open(model, lean);
+                p.generator = p.open(model, lean);
                 for (int start = 0; start < n; start += s.fdBatch()) {
                     int b = Math.min(s.fdBatch(), n - start);
                     SampleRun.Request req = new SampleRun.Request(
                             Arrays.copyOfRange(noise, start * per, (start + b) * per),
                             Arrays.copyOfRange(labels, start, start + b), s.cfg());
-                    float[] x = SampleRun.run(p.executor, card, p.sampler, req, progress).samples();
+                    float[] x = p.generator.generate(req, progress).samples();
                     System.arraycopy(x, 0, all, start * per, b * per);
                 }
-                p.closeExecutor();
+                p.closeGenerator();
                 out.add(timed.get(i).withSamples(all, n));
             }
         }
@@ -296,13 +299,13 @@ public final class Benchmark {
         Schedule schedule = ScheduleJson.read(c.schedule());
         Sampler sampler = card.sampler(s.sampler(), schedule.nfe(), s.clip());
         TempFolder tmp = TempFolder.create("l2c-bench-");
-        Path pkg = tmp.resolve("package");
-        ScheduleCompiler.compile(model, schedule, c.schedule(),
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
-        PackageManifest manifest = PackageManifest.read(pkg);
-        return new Prepared(c, sampler, manifest, manifest.graphFiles().size(),
-                manifest.json().path("totals").path("macs_per_sample").asLong(), schedule.layerEvaluations(),
-                schedule.totalLayerEvaluations(), manifest.fullSteps(), tmp);
+        Path dir = tmp.resolve("package");
+        ScheduleCompiler.compile(model, schedule, c.schedule(), sampler, dir,
+                c.linked() ? ScheduleCompiler.Options.linked(s.cfg() != 1f) : ScheduleCompiler.Options.stepwise());
+        CompiledPackage pkg = CompiledPackage.open(dir);
+        PackageManifest m = pkg.manifest();
+        return new Prepared(c, sampler, pkg, m.onnxFiles().size(), m.totals().macsPerSample(),
+                m.totals().layerEvaluations(), m.totals().layerEvaluationsFull(), m.fullSteps(), tmp);
     }
 
     /** Paired speedups per round: the baseline's time over this configuration's, same round. */

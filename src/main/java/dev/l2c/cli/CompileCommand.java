@@ -2,6 +2,7 @@ package dev.l2c.cli;
 
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
+import dev.l2c.error.UsageException;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
@@ -12,12 +13,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code l2c compile MODEL --schedule S -o PKG}. */
 @Command(name = "compile", description = {
-        "Compile a model and a schedule into a package: one pruned ONNX graph per distinct step, cache tensors wired",
-        "as graph inputs/outputs, one shared weights file (external data), manifest.json with checksums."})
+        "Compile a model and a schedule into a package: one pruned ONNX graph per distinct step, cache tensors wired "
+                + "as graph inputs/outputs, one shared weights file (external data), manifest.json with checksums.",
+        "With --link: one ONNX model that performs the whole sampling run (noise and labels in, samples out), "
+                + "every step's pruned graph, the caches, guidance and the sampler's arithmetic inside."})
 final class CompileCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
@@ -35,6 +39,15 @@ final class CompileCommand implements Callable<Integer> {
             + "(4096-aligned), reference it in place through a hard link instead of copying it.")
     boolean linkWeights;
 
+    @Option(names = "--link", description = "Write one linked ONNX model of the whole sampling run "
+            + "(sampling_run.onnx) instead of one graph per step.")
+    boolean link;
+
+    @Option(names = "--no-guidance", description = "With --link: leave classifier-free guidance out (the model then "
+            + "samples with scale 1 only, at half the batch); by default the doubled batch is built in and the scale "
+            + "is an input.")
+    boolean noGuidance;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -46,14 +59,20 @@ final class CompileCommand implements Callable<Integer> {
         if (java.nio.file.Files.exists(output) && !force) {
             throw new dev.l2c.error.OutputException(output, "already exists; pass --force to replace it");
         }
+        if (noGuidance && !link) {
+            throw new UsageException("--no-guidance goes with --link (a stepwise package leaves guidance to the runner)");
+        }
         LoadedModel m = modelOptions.load(model);
         Schedule schedule = ScheduleJson.read(schedulePath);
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
-        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, schedule, schedulePath, SamplerOptions.spec(sampler), output,
-                force, linkWeights);
-        System.out.printf(java.util.Locale.ROOT, "compiled %s in %.2f s (%.2f s of it copying/hashing weights): %d steps -> "
-                        + "%d graphs, weights %s %s, %d/%d layer evaluations, ideal speedup %.3fx, peak live caches %s/sample%n",
-                output, r.seconds(), r.weightSeconds(), r.steps(), r.graphs(), Units.bytes(r.weightBytes()), r.weightsMode(),
+        ScheduleCompiler.Options options = (link ? ScheduleCompiler.Options.linked(!noGuidance)
+                : ScheduleCompiler.Options.stepwise()).replacing(force).withLinkedWeights(linkWeights);
+        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, schedule, schedulePath, sampler, output, options);
+        String what = link ? String.format(Locale.ROOT, "1 linked model of %d nodes%s", r.nodes(),
+                noGuidance ? " without guidance" : "") : r.graphs() + " graphs";
+        System.out.printf(Locale.ROOT, "compiled %s in %.2f s (%.2f s of it copying/hashing weights): %d steps -> "
+                        + "%s, weights %s %s, %d/%d layer evaluations, ideal speedup %.3fx, peak live caches %s/sample%n",
+                output, r.seconds(), r.weightSeconds(), r.steps(), what, Units.bytes(r.weightBytes()), r.weightsMode(),
                 r.layerEvaluations(), r.totalLayerEvaluations(), r.idealSpeedup(), Units.bytes(r.peakCacheBytesPerSample()));
         return 0;
     }

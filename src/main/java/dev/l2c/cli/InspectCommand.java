@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.analysis.LayerMap;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.ManifestJson;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.error.L2cException;
 import dev.l2c.model.LayerMapFile;
 import dev.l2c.model.LoadedModel;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code l2c inspect MODEL|PKG}: the cacheable layers of a model, or the steps of a compiled package. */
@@ -37,7 +40,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws L2cException {
         PrintStream out = System.out;
-        if (PackageManifest.isPackage(target)) {
+        if (CompiledPackage.isPackage(target)) {
             return inspectPackage(out);
         }
         LoadedModel m = modelOptions.loadForInspection(target);
@@ -65,22 +68,29 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private int inspectPackage(PrintStream out) throws L2cException {
-        PackageManifest pkg = PackageManifest.read(target);
+        CompiledPackage pkg = CompiledPackage.open(target);
+        PackageManifest m = pkg.manifest();
         if (json) {
-            out.println(toJson(pkg.json()));
+            out.println(toJson(ManifestJson.toJson(m)));
             return 0;
         }
-        var totals = pkg.json().path("totals");
-        out.printf("%s: %d steps, %d graphs, sampler %s, ideal speedup %.3fx (%s of %s MACs/sample), peak live caches %s/sample%n",
-                target, pkg.steps().size(), pkg.graphFiles().size(), pkg.samplerName(), pkg.idealSpeedup(),
-                Units.macs(totals.path("macs_per_sample").asLong()), Units.macs(totals.path("macs_full_per_sample").asLong()),
-                Units.bytes(totals.path("peak_cache_bytes_per_sample").asLong()));
+        PackageManifest.Totals totals = m.totals();
+        String what = m.isLinked()
+                ? String.format(Locale.ROOT, "1 linked model (%s, %d nodes%s)", m.linkedModel().file(),
+                        m.linkedModel().nodes(), m.linkedModel().guided() ? ", guidance scale an input" : ", no guidance")
+                : m.graphs().size() + " graphs";
+        out.printf(Locale.ROOT, "%s: %s package, %d steps, %s, sampler %s, ideal speedup %.3fx (%s of %s MACs/sample), "
+                        + "peak live caches %s/sample, %d/%d layer evaluations%n",
+                target, m.kind().jsonName, m.steps().size(), what, m.sampler().name(), m.idealSpeedup(),
+                Units.macs(totals.macsPerSample()), Units.macs(totals.macsFullPerSample()),
+                Units.bytes(totals.peakCacheBytesPerSample()), totals.layerEvaluations(), totals.layerEvaluationsFull());
         out.printf("%4s %10s %-6s %8s %6s %6s %12s %14s  %s%n", "step", "time", "mode", "layers", "reads", "writes",
-                "MACs/sample", "live caches", "graph");
-        for (PackageManifest.Step s : pkg.steps()) {
-            out.printf("%4d %10.3f %-6s %8d %6d %6d %12s %14s  %s%n", s.step(), s.modelTime(), s.full() ? "full" : "cache",
-                    s.layersComputed(), s.cacheInputs().size(), s.cacheOutputs().size(), Units.macs(s.macsPerSample()),
-                    Units.bytes(s.liveCacheBytesPerSample()), s.graph());
+                "MACs/sample", "live caches", m.isLinked() ? "" : "graph");
+        for (PackageManifest.Step s : m.steps()) {
+            out.printf(Locale.ROOT, "%4d %10.3f %-6s %8d %6d %6d %12s %14s  %s%n", s.step(), s.modelTime(),
+                    s.full() ? "full" : "cache", s.layersComputed(), s.cacheInputs().size(), s.cacheOutputs().size(),
+                    Units.macs(s.macsPerSample()), Units.bytes(s.liveCacheBytesPerSample()),
+                    s.graph() == null ? "" : s.graph());
         }
         return 0;
     }

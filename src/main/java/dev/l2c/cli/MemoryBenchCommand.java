@@ -3,7 +3,8 @@ package dev.l2c.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l2c.bench.Stats;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -67,9 +68,12 @@ final class MemoryBenchCommand implements Callable<Integer> {
      * One process's result. The step medians leave out the first evaluation, which also pays for
      * ONNX Runtime's first-run initialisation; NaN where the run has no step of that kind.
      */
-    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double seconds,
-                       double fullStepMs, double cacheStepMs, String failure) {
+    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double openSeconds,
+                       double seconds, double fullStepMs, double cacheStepMs, String failure) {
     }
+
+    @Option(names = "--linked", description = "Also run each schedule as a linked model (one session, ONNX Runtime's defaults).")
+    boolean linked;
 
     @Option(names = "--modes", split = ",", defaultValue = "speed,balanced,lean", description = "Memory policies to run (default: speed,balanced,lean).")
     List<String> modes;
@@ -99,12 +103,17 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 Schedule schedule = ScheduleJson.read(file);
                 Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
                 Path pkg = work.resolve("pkg-" + rows.size());
-                ScheduleCompiler.compile(m, schedule, file, SamplerOptions.spec(sampler), pkg, false);
-                PackageManifest manifest = PackageManifest.read(pkg);
-                int graphs = manifest.graphFiles().size();
+                ScheduleCompiler.compile(m, schedule, file, sampler, pkg);
+                PackageManifest manifest = CompiledPackage.open(pkg).manifest();
+                int graphs = manifest.graphs().size();
                 boolean[] fullSteps = manifest.fullSteps();
                 for (String mode : graphs == 1 ? List.of("speed") : modes) {
                     rows.add(run(name, graphs, mode, fullSteps, List.of(pkg.toString()), work));
+                }
+                if (linked) {
+                    Path lpkg = work.resolve("pkg-" + rows.size() + "-linked");
+                    ScheduleCompiler.compile(m, schedule, file, sampler, lpkg, ScheduleCompiler.Options.linked(true));
+                    rows.add(run(name + " (linked)", 1, "default", fullSteps, List.of(lpkg.toString()), work));
                 }
             }
         }
@@ -112,17 +121,17 @@ final class MemoryBenchCommand implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "%s, %d images, CFG %.2f, CPU; one `l2c sample` process per row (Java heap %s); "
                         + "peak RSS = VmHWM, anon/file = RssAnon/RssFile at the end of the run.%n%n",
                 model.getFileName(), images, m.card().defaultCfg(), heap));
-        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | run s | full step ms | cache step ms |\n"
-                + "|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | session creation s | run s "
+                + "| full step ms | cache step ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             if (r.failure() != null) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | | | |%n", r.name(), r.graphs(),
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | | | | |%n", r.name(), r.graphs(),
                         r.memory(), r.failure()));
                 continue;
             }
-            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f | %s | %s |%n", r.name(),
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %s |%n", r.name(),
                     r.graphs(), r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0,
-                    r.seconds(), milliseconds(r.fullStepMs()), milliseconds(r.cacheStepMs())));
+                    r.openSeconds(), r.seconds(), milliseconds(r.fullStepMs()), milliseconds(r.cacheStepMs())));
         }
         System.out.print(md);
         String json;
@@ -146,7 +155,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx" + heap, "-Djava.awt.headless=true", "-cp", jar(),
                 Main.class.getName(), "sample"));
         cmd.addAll(target);
-        cmd.addAll(List.of("--count", Integer.toString(images), "--memory", mode, "--quiet", "--stats", stats.toString(),
+        cmd.addAll(List.of("--count", Integer.toString(images), "--memory", mode.equals("default") ? "auto" : mode, "--quiet", "--stats", stats.toString(),
                 "-o", work.resolve("grid.png").toString()));
         if (samplerOptions.sampler != null && target.size() > 1) {
             cmd.addAll(List.of("--sampler", samplerOptions.sampler));
@@ -159,7 +168,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 // a run the machine cannot hold (the kernel kills it) is a result too, not the end of the benchmark
                 String why = code == 137 ? "killed (out of memory)" : "exit " + code + ": " + lastLine(output);
                 System.err.printf(Locale.ROOT, "%s (%s): %s%n", name, mode, why);
-                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN, why);
+                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
             }
             JsonNode s = new ObjectMapper().readTree(stats.toFile());
             System.err.printf(Locale.ROOT, "%s (%s): peak RSS %.1f MiB%n", name, mode, s.path("peak_rss_bytes").asLong() / 1048576.0);
@@ -168,7 +177,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 stepNanos[k] = Math.round(s.path("step_ms").get(k).asDouble() * 1e6);
             }
             return new Row(name, graphs, mode, s.path("peak_rss_bytes").asLong(), s.path("rss_anon_bytes_at_end").asLong(),
-                    s.path("rss_file_bytes_at_end").asLong(), s.path("wall_seconds").asDouble(),
+                    s.path("rss_file_bytes_at_end").asLong(), s.path("open_seconds").asDouble(), s.path("wall_seconds").asDouble(),
                     Stats.median(stepNanos, afterFirst(fullSteps, true, stepNanos.length)),
                     Stats.median(stepNanos, afterFirst(fullSteps, false, stepNanos.length)), null);
         } catch (IOException e) {

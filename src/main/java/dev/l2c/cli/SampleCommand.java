@@ -1,6 +1,5 @@
 package dev.l2c.cli;
 
-import dev.l2c.emit.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
@@ -14,11 +13,12 @@ import dev.l2c.io.TempFolder;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
 import dev.l2c.metrics.FashionMnist;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.runtime.InitialNoise;
-import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
-import dev.l2c.runtime.PackageExecutor;
-import dev.l2c.runtime.PlainModelExecutor;
+import dev.l2c.runtime.SampleGenerator;
+import dev.l2c.runtime.SampleGenerators;
 import dev.l2c.runtime.SampleRun;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
@@ -96,17 +96,17 @@ final class SampleCommand implements Callable<Integer> {
         if (npy != null) {
             checkWritable(npy);
         }
-        if (PackageManifest.isPackage(target)) {
+        if (CompiledPackage.isPackage(target)) {
             if (schedulePath != null) {
                 throw new UsageException("--schedule is for a plain MODEL; " + target + " is already compiled");
             }
-            return samplePackage(PackageManifest.read(target), options);
+            return samplePackage(CompiledPackage.open(target), options);
         }
         LoadedModel m = modelOptions.load(target);
         if (schedulePath == null) {
             Sampler sampler = samplerOptions.create(m.card(), nfe == null ? 20 : nfe);
-            try (ModelExecutor exec = new PlainModelExecutor(m.file(), m.card(), options)) {
-                return generate(exec, m.card(), sampler, "full schedule (plain model)");
+            try (SampleGenerator gen = SampleGenerators.plain(m.file(), m.card(), sampler, options)) {
+                return generate(gen, m.card(), sampler.name(), "full schedule (plain model)");
             }
         }
         Schedule schedule = ScheduleJson.read(schedulePath);
@@ -116,37 +116,31 @@ final class SampleCommand implements Callable<Integer> {
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
         try (TempFolder tmp = TempFolder.create("l2c-package-")) {
             Path pkg = tmp.resolve("package");
-            ScheduleCompiler.compile(m, schedule, schedulePath, SamplerOptions.spec(sampler), pkg, false);
-            return samplePackage(PackageManifest.read(pkg), options);
+            ScheduleCompiler.compile(m, schedule, schedulePath, sampler, pkg);
+            return samplePackage(CompiledPackage.open(pkg), options);
         }
     }
 
-    private int samplePackage(PackageManifest pkg, OrtRuntime.Options options) throws L2cException {
-        ModelCard card = pkg.card();
-        if (samplerOptions.sampler != null && !samplerOptions.sampler.equals(pkg.samplerName())) {
-            throw new MismatchException(pkg.folder(), "was compiled for the " + pkg.samplerName() + " sampler, not "
+    private int samplePackage(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
+        PackageManifest m = pkg.manifest();
+        if (samplerOptions.sampler != null && !samplerOptions.sampler.equals(m.sampler().name())) {
+            throw new MismatchException(pkg.folder(), "was compiled for the " + m.sampler().name() + " sampler, not "
                     + samplerOptions.sampler);
         }
-        if (nfe != null && nfe != pkg.steps().size()) {
-            throw new MismatchException(pkg.folder(), "was compiled for " + pkg.steps().size() + " evaluations, not --nfe " + nfe);
+        if (nfe != null && nfe != m.steps().size()) {
+            throw new MismatchException(pkg.folder(), "was compiled for " + m.steps().size() + " evaluations, not --nfe " + nfe);
         }
-        samplerOptions.sampler = pkg.samplerName();
-        Sampler sampler = samplerOptions.create(card, pkg.steps().size());
-        double[] times = sampler.modelTimes();
-        for (int k = 0; k < times.length; k++) {
-            if (Math.abs(times[k] - pkg.steps().get(k).modelTime()) > 1e-6) {
-                throw new MismatchException(pkg.folder(), "step " + k + " was compiled for model time "
-                        + pkg.steps().get(k).modelTime() + " but the sampler visits " + times[k]);
-            }
+        if (samplerOptions.noClip) {
+            throw new UsageException("--no-clip is fixed when a package is compiled; " + pkg.folder() + " clips x0 to "
+                    + (m.sampler().clip() == null ? "nothing" : m.sampler().clip()));
         }
-        try (PackageExecutor exec = new PackageExecutor(pkg, options)) {
-            long cacheSteps = pkg.steps().stream().filter(s -> !s.full()).count();
-            return generate(exec, card, sampler, String.format(Locale.ROOT, "%d graphs, %d cache steps, ideal speedup %.2fx",
-                    exec.sessionCount(), cacheSteps, pkg.idealSpeedup()));
+        try (SampleGenerator gen = SampleGenerators.open(pkg, options)) {
+            return generate(gen, m.card(), m.sampler().name(), String.format(Locale.ROOT, "%s, ideal speedup %.2fx",
+                    gen.describe(), m.idealSpeedup()));
         }
     }
 
-    private int generate(ModelExecutor exec, ModelCard card, Sampler sampler, String what) throws L2cException {
+    private int generate(SampleGenerator gen, ModelCard card, String samplerName, String what) throws L2cException {
         float[] xT;
         int n;
         if (noise != null) {
@@ -176,8 +170,8 @@ final class SampleCommand implements Callable<Integer> {
         }
         float scale = cfg != null ? cfg : card.defaultCfg();
         SampleRun.Output out;
-        try (Progress progress = Progress.start("sampling", sampler.evaluations(), !quiet)) {
-            out = SampleRun.run(exec, card, sampler, new SampleRun.Request(xT, y, scale), progress);
+        try (Progress progress = Progress.start("sampling", gen.evaluations(), !quiet)) {
+            out = gen.generate(new SampleRun.Request(xT, y, scale), progress);
         }
         int cols = columns != null ? columns : Math.min(n, 10);
         ImageGrid.writeSamplesPng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
@@ -186,24 +180,33 @@ final class SampleCommand implements Callable<Integer> {
             Npy.writeFloats(npy, out.samples(), n, card.channels(), card.height(), card.width());
         }
         if (stats != null) {
-            writeStats(out, sampler, n, scale, what);
+            writeStats(out, gen, samplerName, n, scale, what);
         }
+        String timing;
         long[] steps = out.stepNanos();
-        long[] sorted = steps.clone();
-        Arrays.sort(sorted);
-        System.out.printf(Locale.ROOT, "wrote %s%s: %d images, %s-%d, cfg %.2f, %s; %.3f s (median step %s, %.2f%% outside ONNX Runtime)%n",
-                grid, npy == null ? "" : " and " + npy, n, sampler.name(), sampler.evaluations(), scale, what,
-                out.wallNanos() / 1e9, Units.millis(sorted[sorted.length / 2]), 100 * out.overheadShare());
+        if (steps.length > 0) {
+            long[] sorted = steps.clone();
+            Arrays.sort(sorted);
+            timing = String.format(Locale.ROOT, "median step %s, %.2f%% outside ONNX Runtime",
+                    Units.millis(sorted[sorted.length / 2]), 100 * out.overheadShare());
+        } else {
+            timing = "the whole run in one ONNX Runtime call";
+        }
+        System.out.printf(Locale.ROOT, "wrote %s%s: %d images, %s-%d, cfg %.2f, %s; %.3f s (%s)%n",
+                grid, npy == null ? "" : " and " + npy, n, samplerName, gen.evaluations(), scale, what,
+                out.wallNanos() / 1e9, timing);
         return 0;
     }
 
-    private void writeStats(SampleRun.Output out, Sampler sampler, int n, float scale, String what) throws OutputException {
+    private void writeStats(SampleRun.Output out, SampleGenerator gen, String samplerName, int n, float scale, String what)
+            throws OutputException {
         var om = new com.fasterxml.jackson.databind.ObjectMapper();
         var root = om.createObjectNode();
         root.put("target", target.toString());
         root.put("what", what);
-        root.put("sampler", sampler.name());
-        root.put("nfe", sampler.evaluations());
+        root.put("sampler", samplerName);
+        root.put("nfe", gen.evaluations());
+        root.put("open_seconds", gen.openSeconds());
         root.put("images", n);
         root.put("cfg", scale);
         root.put("wall_seconds", out.wallNanos() / 1e9);

@@ -1,6 +1,5 @@
 package dev.l2c.cli;
 
-import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.model.ModelCard;
 import dev.l2c.sampler.Sampler;
@@ -22,7 +21,4 @@ final class SamplerOptions {
         return card.sampler(sampler, nfe, !noClip);
     }
 
-    static ScheduleCompiler.SamplerSpec spec(Sampler s) {
-        return new ScheduleCompiler.SamplerSpec(s.name(), s.schedulePattern(), s.modelTimes());
-    }
 }

@@ -8,6 +8,7 @@ import dev.l2c.analysis.ShapeInference;
 import dev.l2c.analysis.ValueShapes;
 import dev.l2c.ir.Model;
 import dev.l2c.passes.ExposeBranchOutputsPass;
+import dev.l2c.pkg.CacheNames;
 import dev.l2c.passes.PassManager;
 import dev.l2c.passes.RemoveUnusedNodesPass;
 import dev.l2c.passes.ReplaceCachedBranchWithInputPass;

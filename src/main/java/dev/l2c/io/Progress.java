@@ -90,6 +90,16 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Counts {@code units} done at once that took {@code nanos} together (a whole run inside one call). */
+    public void advance(long units, long nanos) {
+        if (bar == null || closed) {
+            return;
+        }
+        bar.stepBy(units);
+        lastMessageNanos = System.nanoTime();
+        bar.setExtraMessage(String.format(Locale.ROOT, "last %.1f ms per evaluation", nanos / 1e6 / Math.max(1, units)));
+    }
+
     /** Draws the final state and ends the line; silent bars do nothing. Safe to call twice. */
     @Override
     public void close() {

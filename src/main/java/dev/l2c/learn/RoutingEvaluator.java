@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.l2c.analysis.LayerMap;
-import dev.l2c.emit.CacheNames;
+import dev.l2c.pkg.CacheNames;
 import dev.l2c.emit.CacheStepGraph;
 import dev.l2c.error.ProviderException;
 import dev.l2c.ir.DataType;

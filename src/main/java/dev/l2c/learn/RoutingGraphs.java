@@ -2,7 +2,7 @@ package dev.l2c.learn;
 
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.analysis.LayerMap;
-import dev.l2c.emit.CacheNames;
+import dev.l2c.pkg.CacheNames;
 import dev.l2c.ir.Model;
 import dev.l2c.passes.BlendBranchesWithCachePass;
 import dev.l2c.passes.ExposeBranchOutputsPass;

@@ -6,7 +6,8 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.model.ModelCard;
@@ -20,14 +21,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runs a compiled package: one session per distinct step graph, created once and reused. Cached
+ * Runs a stepwise package: one session per distinct step graph, created once and reused. Cached
  * branch values stay in ONNX Runtime's memory: the tensor a step outputs is handed as-is to the steps
- * that read it (no copy into Java), and is freed as soon as its last reader has run.
+ * that read it (no copy into Java), and is freed after the step the manifest names in its
+ * {@code free_after}.
  *
  * <p>All sessions map the same external weights file. With prepacking off (the default when a
  * package has several graphs) the weights are resident once, shared through the page cache.
  */
 public final class PackageExecutor implements ModelExecutor {
+    private final CompiledPackage pkg;
     private final PackageManifest manifest;
     private final ModelCard card;
     private final OrtEnvironment env;
@@ -39,41 +42,41 @@ public final class PackageExecutor implements ModelExecutor {
     private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
     /** Live cache tensors by (layer, producing step). */
     private final Map<Long, OnnxTensor> live = new HashMap<>();
-    /** The last step that reads each (layer, producing step). */
-    private final Map<Long, Integer> lastReader = new HashMap<>();
     private final List<Set<String>> requestedOutputs = new ArrayList<>();
     private int nextEvaluation;
     private long runNanos;
     private long peakLiveCacheBytes;
 
-    public PackageExecutor(PackageManifest manifest, OrtRuntime.Options options) throws L2cException {
-        this.manifest = manifest;
+    public PackageExecutor(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
+        this.pkg = pkg;
+        this.manifest = pkg.manifest();
+        if (manifest.isLinked()) {
+            throw new IllegalArgumentException(pkg.folder() + " is a linked package; run it with LinkedModelRun");
+        }
         this.card = manifest.card();
         this.env = OrtRuntime.environment(options.threads());
-        int graphs = manifest.graphFiles().size();
-        this.sharedWeights = options.sharedWeights(graphs) && options.provider() == OrtRuntime.Provider.CPU
-                ? SharedWeights.map(env, manifest.folder(), manifest.graphFiles()) : null;
+        List<String> graphs = manifest.onnxFiles();
+        this.sharedWeights = options.sharedWeights(graphs.size()) && options.provider() == OrtRuntime.Provider.CPU
+                ? SharedWeights.map(env, pkg.folder(), graphs) : null;
         try {
-            for (String g : manifest.graphFiles()) {
-                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, graphs)) {
+            for (String g : graphs) {
+                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, graphs.size())) {
                     if (sharedWeights != null) {
                         sharedWeights.addTo(so, g);
                     }
-                    sessions.put(g, OrtRuntime.open(manifest.folder().resolve(g), so));
+                    sessions.put(g, OrtRuntime.open(pkg.file(g), so));
                 }
             }
         } catch (L2cException e) {
             closeSessions();
             throw e;
         }
-        this.outputChannels = PlainModelExecutor.outputChannels(sessions.values().iterator().next(), card,
-                manifest.folder());
+        this.outputChannels = manifest.model().outputChannels();
         for (PackageManifest.Step s : manifest.steps()) {
             // the model output is pinned (written into our buffer); only cache outputs are allocated by ONNX Runtime
             Set<String> req = new HashSet<>();
             for (PackageManifest.CacheOutput o : s.cacheOutputs()) {
                 req.add(o.name());
-                lastReader.put(key(o.layer(), s.step()), o.lastReadStep());
             }
             requestedOutputs.add(Set.copyOf(req));
         }
@@ -124,16 +127,18 @@ public final class PackageExecutor implements ModelExecutor {
                 live.put(key(o.layer(), evaluation), (OnnxTensor) v);
             }
             trackPeak();
-            for (PackageManifest.CacheInput in : step.cacheInputs()) {
-                long k = key(in.layer(), in.fromStep());
-                if (lastReader.getOrDefault(k, -1) == evaluation) {
-                    live.remove(k).close();
+            for (PackageManifest.CacheRelease r : step.freeAfter()) {
+                OnnxTensor t = live.remove(key(r.layer(), r.fromStep()));
+                if (t == null) {
+                    throw new IllegalStateException("step " + evaluation + " frees layer " + r.layer() + " from step "
+                            + r.fromStep() + ", which is not live");
                 }
+                t.close();
             }
             nextEvaluation++;
             return out.read();
         } catch (OrtException e) {
-            throw new ProviderException(manifest.folder().resolve(step.graph()),
+            throw new ProviderException(pkg.file(step.graph()),
                     "ONNX Runtime failed at step " + evaluation + ": " + e.getMessage());
         }
     }

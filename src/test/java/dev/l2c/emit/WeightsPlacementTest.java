@@ -1,11 +1,15 @@
 package dev.l2c.emit;
 
 import dev.l2c.model.LoadedModel;
+import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.modelbuild.DitConfig;
 import dev.l2c.modelbuild.ModelBuilder;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;
 import dev.l2c.schedule.ReferenceSchedules;
+import dev.l2c.sampler.Ddim;
+import dev.l2c.sampler.NoiseSchedule;
+import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.testing.OrtTesting;
 import org.junit.jupiter.api.Test;
@@ -24,12 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Weights are written once however many graphs reference them, at aligned offsets, or linked in place. */
 class WeightsPlacementTest {
 
-    static ScheduleCompiler.SamplerSpec spec(int nfe) {
-        double[] times = new double[nfe];
-        for (int k = 0; k < nfe; k++) {
-            times[k] = 999 - k;
-        }
-        return new ScheduleCompiler.SamplerSpec("test", Schedule.DIT_DDIM, times);
+    static Sampler spec(int nfe) {
+        return new Ddim(NoiseSchedule.linear(1000, 1e-4, 0.02), nfe, true);
     }
 
     @Test
@@ -37,14 +37,14 @@ class WeightsPlacementTest {
         LoadedModel m = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
         Path pkg = tmp.resolve("pkg");
         ScheduleCompiler.Result r = ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(6, 24),
-                Path.of("s"), spec(6), pkg, false);
+                Path.of("s"), spec(6), pkg);
         assertTrue(r.graphs() > 1);
         long sourceBytes = m.model().graph().initializers().stream()
                 .mapToLong(v -> v.initializer().data().byteSize()).sum();
         // every graph references the file, which is no bigger than the source weights plus alignment padding
         assertTrue(r.weightBytes() < sourceBytes + 4096L * m.model().graph().initializers().size());
         Set<Long> offsets = new HashSet<>();
-        for (String g : PackageManifest.read(pkg).graphFiles()) {
+        for (String g : CompiledPackage.open(pkg).manifest().onnxFiles()) {
             var graph = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph();
             for (var init : graph.initializers()) {
                 var data = init.initializer().data();
@@ -68,8 +68,9 @@ class WeightsPlacementTest {
         Schedule s = ReferenceSchedules.referenceAlternating(4, m.layers().size());
         Path copied = tmp.resolve("copied");
         Path linked = tmp.resolve("linked");
-        assertEquals("copied", ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), copied, false, false).weightsMode());
-        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), linked, false, true);
+        assertEquals("copied", ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), copied).weightsMode());
+        ScheduleCompiler.Result r = ScheduleCompiler.compile(m, s, Path.of("s"), spec(4), linked,
+                ScheduleCompiler.Options.stepwise().withLinkedWeights(true));
         assertEquals("linked", r.weightsMode());
         assertTrue(Files.isSameFile(linked.resolve("weights.bin"), modelDir.resolve(ModelBuilder.WEIGHTS_FILE)));
         assertFalse(Files.isSameFile(copied.resolve("weights.bin"), modelDir.resolve(ModelBuilder.WEIGHTS_FILE)));
@@ -90,9 +91,8 @@ class WeightsPlacementTest {
                         .anyMatch(v -> v.initializer().type() == dev.l2c.ir.DataType.INT64),
                 "the tiny DiT has shape initializers");
         Path pkg = tmp.resolve("pkg");
-        ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(4, m.layers().size()), Path.of("s"), spec(4), pkg,
-                false);
-        for (String g : PackageManifest.read(pkg).graphFiles()) {
+        ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(4, m.layers().size()), Path.of("s"), spec(4), pkg);
+        for (String g : CompiledPackage.open(pkg).manifest().onnxFiles()) {
             for (var init : dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph().initializers()) {
                 if (init.initializer().type() == dev.l2c.ir.DataType.INT64) {
                     assertFalse(init.initializer().data() instanceof dev.l2c.ir.ExternalTensorData, init.name());
@@ -105,13 +105,13 @@ class WeightsPlacementTest {
                 OrtRuntime.Options.cpu())) {
             full = plain.evaluate(0, x, 2, 999, new long[]{1, 0});
         }
-        try (PackageExecutor e = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (PackageExecutor e = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             assertArrayEquals(full, e.evaluate(0, x, 2, 999, new long[]{1, 0}), 1e-5f);
         }
     }
 
     static float[] run(Path pkg) throws Exception {
-        try (PackageExecutor e = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (PackageExecutor e = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             float[] x = OrtTesting.randomFloats(1, 2, 1, 8, 8).data();
             e.evaluate(0, x, 2, 999, new long[]{1, 10});
             return e.evaluate(1, x, 2, 998, new long[]{1, 10});

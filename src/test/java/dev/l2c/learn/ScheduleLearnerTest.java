@@ -1,6 +1,7 @@
 package dev.l2c.learn;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
@@ -253,8 +254,8 @@ class ScheduleLearnerTest {
         Schedule schedule = new Schedule(LAYERS, Schedule.DIT_DDIM, steps, Map.of(), List.of());
         Path pkg = Files.createTempDirectory(tmp, "pkg").resolve("p");
         ScheduleCompiler.compile(tiny, schedule, Path.of("s.json"),
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
-        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+                sampler, pkg);
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu());
              Progress none = Progress.start("", 1, false)) {
             return ScheduleLearner.mse(SampleRun.run(exec, tiny.card(), sampler, request, none).samples(), full);
         }
@@ -275,11 +276,11 @@ class ScheduleLearnerTest {
         Sampler sampler = Samplers.create("ddim", ns, 4, true);
         Path pkg = tmp.resolve("pkg");
         ScheduleCompiler.compile(dit, s, Path.of("learned.json"),
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+                sampler, pkg);
         float[] xT = ScheduleLearner.gaussian(11, 2 * 784);
         SampleRun.Request request = new SampleRun.Request(xT, new long[]{3, 8}, 1.5f);
         float[] cached;
-        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu());
              Progress none = Progress.start("", 1, false)) {
             cached = SampleRun.run(exec, dit.card(), sampler, request, none).samples();
         }

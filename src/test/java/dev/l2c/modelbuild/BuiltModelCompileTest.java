@@ -1,6 +1,7 @@
 package dev.l2c.modelbuild;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.io.Progress;
 import dev.l2c.model.LoadedModel;
@@ -70,7 +71,7 @@ class BuiltModelCompileTest {
                 card, sampler, request);
         float[] cached;
         Path pkg = compile(model, sampler, ReferenceSchedules.referenceAlternating(NFE, layers), "cached");
-        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             cached = sample(exec, card, sampler, request);
             assertEquals(0, exec.liveCacheTensors(), "every cache is freed after its last reader");
         }
@@ -88,12 +89,12 @@ class BuiltModelCompileTest {
     private Path compile(LoadedModel model, Sampler sampler, Schedule schedule, String name) throws Exception {
         Path pkg = tmp.resolve(model.card().name() + "-" + name);
         ScheduleCompiler.compile(model, schedule, Path.of(name + ".json"),
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+                sampler, pkg);
         return pkg;
     }
 
     private static float[] sample(Path pkg, ModelCard card, Sampler sampler, SampleRun.Request request) throws Exception {
-        try (ModelExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (ModelExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             return sample(exec, card, sampler, request);
         }
     }

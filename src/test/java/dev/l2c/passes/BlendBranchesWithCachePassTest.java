@@ -4,7 +4,7 @@ import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.analysis.LayerDetector;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.analysis.ShapeInference;
-import dev.l2c.emit.CacheNames;
+import dev.l2c.pkg.CacheNames;
 import dev.l2c.emit.CacheStepGraph;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;

@@ -1,7 +1,8 @@
 package dev.l2c.runtime;
 
 import dev.l2c.analysis.CacheableLayer;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Graph;
@@ -11,6 +12,8 @@ import dev.l2c.ir.Tensor;
 import dev.l2c.ir.Value;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.passes.ExposeBranchOutputsPass;
+import dev.l2c.sampler.Ddim;
+import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleStep;
 import dev.l2c.testing.OrtTesting;
@@ -45,14 +48,14 @@ class CachedStepEquivalenceTest {
                 List.of(ScheduleStep.full(layers), ScheduleStep.cache(computed)), Map.of(), List.of());
         Path pkg = tmp.resolve("pkg");
         ScheduleCompiler.compile(m, schedule, Path.of("two-steps.json"),
-                new ScheduleCompiler.SamplerSpec("test", Schedule.FREE, new double[]{700, 650}), pkg, false);
+                new Ddim(NoiseSchedule.linear(1000, 1e-4, 0.02), 2, true), pkg);
 
         int batch = 4;
         long[] labels = {1, 4, 10, 7};
         float[] x0 = OrtTesting.randomFloats(21, batch, 1, 28, 28).data();
         float[] x1 = OrtTesting.randomFloats(22, batch, 1, 28, 28).data();
         float[] compiledStep1;
-        try (PackageExecutor exec = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             exec.evaluate(0, x0, batch, 700, labels);
             compiledStep1 = exec.evaluate(1, x1, batch, 650, labels);
         }

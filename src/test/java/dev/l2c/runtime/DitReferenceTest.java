@@ -1,6 +1,7 @@
 package dev.l2c.runtime;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npz;
@@ -45,13 +46,9 @@ class DitReferenceTest {
         return new Ddim(NoiseSchedule.linear(1000, 1e-4, 0.02), 20, true);
     }
 
-    static ScheduleCompiler.SamplerSpec spec(Sampler s) {
-        return new ScheduleCompiler.SamplerSpec(s.name(), s.schedulePattern(), s.modelTimes());
-    }
-
     static Path compile(Schedule schedule, String name) throws Exception {
         Path pkg = tmp.resolve(name);
-        ScheduleCompiler.compile(model, schedule, Path.of(name + ".json"), spec(ddim20()), pkg, false);
+        ScheduleCompiler.compile(model, schedule, Path.of(name + ".json"), ddim20(), pkg);
         return pkg;
     }
 
@@ -86,10 +83,10 @@ class DitReferenceTest {
                 "step-1 output max |Δ| = " + OrtTesting.maxAbsDiff(plain.step1Output(), ref.get("model_out_step1_full").asFloats()));
 
         Path pkg = compile(Schedule.allFull(20, 24, Schedule.DIT_DDIM), "all-full");
-        PackageManifest manifest = PackageManifest.read(pkg);
-        assertEquals(1, manifest.graphFiles().size(), "twenty identical full steps share one graph");
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
+        assertEquals(1, manifest.graphs().size(), "twenty identical full steps share one graph");
         Run compiled;
-        try (ModelExecutor exec = new PackageExecutor(manifest, OrtRuntime.Options.cpu())) {
+        try (ModelExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             compiled = run(exec, ref);
         }
         assertTrue(OrtTesting.maxAbsDiff(compiled.finalSamples(), plain.finalSamples()) <= 1e-5f,
@@ -100,9 +97,9 @@ class DitReferenceTest {
     void cachedPackageReproducesTheCachedReference() throws Exception {
         Map<String, NdArray> ref = Npz.read(SharedData.require("models/dit_reference_l2c_ddim20.npz"));
         Path pkg = compile(ReferenceSchedules.referenceAlternating(20, 24), "reference");
-        PackageManifest manifest = PackageManifest.read(pkg);
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
         Run cached;
-        try (PackageExecutor exec = new PackageExecutor(manifest, OrtRuntime.Options.cpu())) {
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             cached = run(exec, ref);
             assertEquals(0, exec.liveCacheTensors(), "every cache is freed after its last reader");
         }
@@ -118,7 +115,7 @@ class DitReferenceTest {
     @Test
     void theCompiledFullStepGraphComputesWhatTheOriginalDoes() throws Exception {
         Path pkg = compile(ReferenceSchedules.referenceAlternating(20, 24), "full-step");
-        PackageManifest manifest = PackageManifest.read(pkg);
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
         PackageManifest.Step first = manifest.steps().get(0);
         assertTrue(first.full() && !first.cacheOutputs().isEmpty(), "step 0 is full and hands caches on");
         Map<String, Object> inputs = Map.of("x", OrtTesting.randomFloats(11, 8, 1, 28, 28),

@@ -1,6 +1,7 @@
 package dev.l2c.runtime;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.modelbuild.ArchitectureConfig;
@@ -53,18 +54,18 @@ class PublishedRoutersTest {
                 card.betaStart(), card.betaEnd()), schedule.nfe(), card.clipX0());
         Path pkg = tmp.resolve("pkg");
         ScheduleCompiler.Result r = ScheduleCompiler.compile(m, schedule, routerFile,
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+                sampler, pkg);
         assertEquals(layerEvaluations, r.layerEvaluations());
         assertTrue(r.idealSpeedup() > 1.0);
 
-        PackageManifest manifest = PackageManifest.read(pkg);
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
         int firstCache = 0;
         while (manifest.steps().get(firstCache).full()) {
             firstCache++;
         }
         int batch = 2;
         int elements = card.sampleElements();
-        try (PackageExecutor exec = new PackageExecutor(manifest, OrtRuntime.Options.cpu())) {
+        try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             for (int k = 0; k <= firstCache; k++) {
                 float[] x = OrtTesting.randomFloats(k, batch, card.channels(), card.height(), card.width()).data();
                 float[] out = exec.evaluate(k, x, batch, manifest.steps().get(k).modelTime(), new long[]{3, card.nullLabel()});

@@ -1,6 +1,7 @@
 package dev.l2c.runtime;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.emit.ScheduleCompiler;
 import dev.l2c.io.Progress;
 import dev.l2c.model.LoadedModel;
@@ -40,7 +41,7 @@ class UvitPackageTest {
     static Path compile(Schedule s, String name, Sampler sampler) throws Exception {
         Path pkg = tmp.resolve(name);
         ScheduleCompiler.compile(model, s, Path.of(name + ".json"),
-                new ScheduleCompiler.SamplerSpec(sampler.name(), sampler.schedulePattern(), sampler.modelTimes()), pkg, false);
+                sampler, pkg);
         return pkg;
     }
 
@@ -61,7 +62,7 @@ class UvitPackageTest {
         }
         Path pkg = compile(Schedule.allFull(10, 26, Schedule.UVIT_DPM2S), "full", sampler);
         float[] compiled;
-        try (ModelExecutor e = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu())) {
+        try (ModelExecutor e = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu())) {
             compiled = sample(e, sampler);
         }
         float diff = OrtTesting.maxAbsDiff(plain, compiled);
@@ -72,7 +73,7 @@ class UvitPackageTest {
     void compiledFullStepGraphEqualsTheOriginal() throws Exception {
         Sampler sampler = dpm2s(10);
         Path pkg = compile(ReferenceSchedules.referenceMask(10, 26, Schedule.UVIT_DPM2S), "mask", sampler);
-        PackageManifest manifest = PackageManifest.read(pkg);
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
         PackageManifest.Step s1 = manifest.steps().get(1);
         assertTrue(s1.full() && !s1.cacheOutputs().isEmpty(), "s_0 is full and hands caches to t_1");
         assertEquals(1, manifest.steps().get(2).cacheInputs().get(0).fromStep(), "t_1 reuses s_0");
@@ -89,6 +90,6 @@ class UvitPackageTest {
         Sampler sampler = dpm2s(10);
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.l2c.error.MismatchException.class,
                 () -> compile(ReferenceSchedules.referenceAlternating(10, 26), "wrong", sampler));
-        assertTrue(e.getMessage().contains("pattern 'dit-ddim'"), e.getMessage());
+        assertTrue(e.getMessage().contains("schedule is for the dit-ddim sampler"), e.getMessage());
     }
 }

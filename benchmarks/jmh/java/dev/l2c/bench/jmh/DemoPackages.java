@@ -27,7 +27,7 @@ final class DemoPackages {
         Path pkg = Files.createTempDirectory("l2c-jmh-").resolve("package");
         Sampler s = ddim20(m);
         ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(20, m.layers().size()), Path.of("reference"),
-                new ScheduleCompiler.SamplerSpec(s.name(), s.schedulePattern(), s.modelTimes()), pkg, false);
+                s, pkg);
         return pkg;
     }
 

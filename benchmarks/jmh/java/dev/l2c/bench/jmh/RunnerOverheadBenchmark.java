@@ -1,6 +1,6 @@
 package dev.l2c.bench.jmh;
 
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.io.Progress;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.runtime.InitialNoise;
@@ -70,7 +70,7 @@ public class RunnerOverheadBenchmark {
     public void setUp() throws Exception {
         model = LoadedModel.load(DemoPackages.MODEL, null, null);
         pkg = DemoPackages.referencePackage(model);
-        executor = new PackageExecutor(PackageManifest.read(pkg), OrtRuntime.Options.cpu());
+        executor = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu());
         sampler = DemoPackages.ddim20(model);
         long[] labels = new long[images];
         for (int i = 0; i < images; i++) {

@@ -5,7 +5,8 @@ import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import dev.l2c.emit.PackageManifest;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -67,7 +68,7 @@ public class StepLatencyBenchmark {
     public void setUp() throws Exception {
         LoadedModel m = LoadedModel.load(DemoPackages.MODEL, null, null);
         pkg = DemoPackages.referencePackage(m);
-        PackageManifest manifest = PackageManifest.read(pkg);
+        PackageManifest manifest = CompiledPackage.open(pkg).manifest();
         OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0,
                 OrtRuntime.parseMemory(memory), 0);
         OrtEnvironment env = OrtRuntime.environment(0);

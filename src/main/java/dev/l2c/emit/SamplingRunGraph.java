@@ -1,0 +1,334 @@
+package dev.l2c.emit;
+
+import dev.l2c.ToolVersion;
+import dev.l2c.error.UnsupportedModelException;
+import dev.l2c.ir.Attribute;
+import dev.l2c.ir.DataType;
+import dev.l2c.ir.Dim;
+import dev.l2c.ir.Graph;
+import dev.l2c.ir.Model;
+import dev.l2c.ir.Node;
+import dev.l2c.ir.Shape;
+import dev.l2c.ir.Tensor;
+import dev.l2c.ir.TensorData;
+import dev.l2c.ir.TensorType;
+import dev.l2c.ir.Value;
+import dev.l2c.model.ModelCard;
+import dev.l2c.passes.RemoveUnusedNodesPass;
+import dev.l2c.pkg.CacheNames;
+import dev.l2c.sampler.ClipRange;
+import dev.l2c.sampler.SamplingPlan;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.IntFunction;
+
+/**
+ * The whole sampling run as one ONNX graph: every step's pruned graph in sampling order, the cached
+ * branch values flowing from the step that computes them to the steps that reuse them as ordinary
+ * tensors, classifier-free guidance and the sampler's arithmetic as graph operations with each
+ * step's coefficients as constants. One ONNX Runtime session runs it: weights are loaded (and
+ * prepacked) once and one memory arena serves every step.
+ *
+ * <p>Interface: inputs {@value #NOISE} float32 [n, C, H, W] (x_T), {@value #LABELS} [n] (the source's
+ * label type) and, when guided, {@value #GUIDANCE_SCALE} a float32 scalar; output {@value #SAMPLES}
+ * float32 [n, C, H, W]. Per evaluation k, with z_0 = noise:
+ * <pre>
+ *   model batch   [z_k; z_k], labels [y; null]       (guided; unguided: z_k, y)
+ *   ε_k           = ε_u + s·(ε_c − ε_u)              of the first C output channels
+ *   x̂0_k          = Clip((z_k − σ_k·ε_k) / α_k)
+ *   z_{k+1}       = Σ coefficient · (z_j or x̂0_j)    the plan's terms
+ * </pre>
+ *
+ * <p>Weights: the linked graph's initializers are the source model's tensors, one value each, read by
+ * every step that uses them; nothing is copied. Nodes of a step whose inputs are all step-independent
+ * (constants, weights, the labels: e.g. the label embedding) are created once and shared by every
+ * step. Values are named {@code s<k>/<name in the step graph>}, so a node of the linked graph tells
+ * which step it belongs to.
+ */
+public final class SamplingRunGraph {
+    public static final String NOISE = "noise";
+    public static final String LABELS = "labels";
+    public static final String GUIDANCE_SCALE = "guidance_scale";
+    public static final String SAMPLES = "samples";
+    /** The default-domain opset the sampler's operators need (Clip with min/max inputs, Slice with inputs). */
+    static final long MIN_OPSET = 13;
+    /** Operators whose outputs differ between two evaluations on the same inputs: never shared between steps. */
+    private static final java.util.Set<String> NONDETERMINISTIC = java.util.Set.of("RandomNormal", "RandomUniform",
+            "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout");
+
+    private final Graph g;
+    private final ModelCard card;
+    private final DataType labelType;
+    /** Source initializer name → the one linked value holding it. */
+    private final Map<String, Value> weights = new HashMap<>();
+    /** Step-independent nodes already created, by their first output's name in the step graphs. */
+    private final Map<String, Node> shared = new HashMap<>();
+    /** Cached branch values by (layer, producing step). */
+    private final Map<Long, Value> caches = new HashMap<>();
+    private final Map<Value, Boolean> stepIndependent = new HashMap<>();
+    private Value zero;
+    private Value axis0;
+    private Value toEnd;
+
+    private SamplingRunGraph(Graph g, ModelCard card, DataType labelType) {
+        this.g = g;
+        this.card = card;
+        this.labelType = labelType;
+    }
+
+    /**
+     * Builds the linked model.
+     *
+     * @param source      the source model (header, opset, initializers)
+     * @param card        its card: input and output names, null label, channels
+     * @param plan        the cache flow of the schedule
+     * @param stepGraph   the pruned graph of step k (steps with the same signature may share one)
+     * @param sampling    the sampler, one evaluation per step
+     * @param guided      double the batch for classifier-free guidance (scale an input)
+     */
+    public static Model build(Model source, ModelCard card, CachePlan plan, IntFunction<CacheStepGraph> stepGraph,
+                              SamplingPlan sampling, boolean guided) throws UnsupportedModelException {
+        if (sampling.size() != plan.steps().size()) {
+            throw new IllegalArgumentException("the sampler makes " + sampling.size() + " evaluations, the schedule "
+                    + plan.steps().size());
+        }
+        if (source.defaultOpset() < MIN_OPSET) {
+            throw new UnsupportedModelException(null, "linking needs opset " + MIN_OPSET + " or later (the model uses "
+                    + source.defaultOpset() + "); re-export it with a newer opset");
+        }
+        Value sourceLabel = source.graph().value(card.labelInput());
+        DataType labelType = sourceLabel.type() != null ? sourceLabel.type().elementType() : DataType.INT64;
+        Graph g = new Graph("l2c_sampling_run");
+        SamplingRunGraph b = new SamplingRunGraph(g, card, labelType);
+        Model m = new Model(g, source.irVersion(), source.opsetImports());
+        m.setProducer(ToolVersion.PRODUCER, ToolVersion.version());
+        b.link(source, plan, stepGraph, sampling, guided);
+        new RemoveUnusedNodesPass().run(g);
+        g.sortTopologically();
+        return m;
+    }
+
+    private void link(Model source, CachePlan plan, IntFunction<CacheStepGraph> stepGraph, SamplingPlan sampling,
+                      boolean guided) {
+        Dim n = Dim.symbolic("batch");
+        int c = card.channels();
+        Value noise = g.addInput(NOISE, TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()),
+                Dim.of(card.width()))));
+        Value labels = g.addInput(LABELS, TensorType.of(labelType, Shape.of(n)));
+        Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
+        for (Value init : source.graph().initializers()) {
+            weights.put(init.name(), g.addInitializer(g.freshName(init.name()), init.initializer()));
+        }
+        markStepIndependent(labels);
+        weights.values().forEach(this::markStepIndependent);
+
+        // the model batch's labels and shape, the same at every step
+        Value modelLabels = labels;
+        if (guided) {
+            Value nulls = op("Expand", "labels_null", constant("null_label", labelType, card.nullLabel()),
+                    op("Shape", "labels_shape", labels));
+            modelLabels = op("Concat", "labels_doubled", List.of(labels, nulls), Attribute.ofInt("axis", 0));
+        }
+        markStepIndependent(modelLabels);
+        Value modelBatchShape = op("Shape", "model_batch_shape", modelLabels);
+        zero = ints("zero", 0);
+        axis0 = ints("axis0", 0);
+        toEnd = ints("to_end", Long.MAX_VALUE);
+        Value half = guided ? op("Slice", "batch_size", op("Shape", "noise_shape", noise), zero, ints("one", 1), axis0)
+                : null;
+
+        List<Value> inputs = new ArrayList<>();
+        List<Value> predictions = new ArrayList<>();
+        inputs.add(noise);
+        for (int k = 0; k < plan.steps().size(); k++) {
+            CachePlan.Step step = plan.step(k);
+            SamplingPlan.Evaluation e = sampling.evaluation(k);
+            String p = "s" + k + "/";
+            Value z = inputs.get(k);
+            Value modelX = guided ? op("Concat", p + "model_x", List.of(z, z), Attribute.ofInt("axis", 0)) : z;
+            Value t = op("Expand", p + "timestep", timestep(p, e.modelTime()), modelBatchShape);
+            Value out = inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
+            Value eps = noiseOf(p, out, c, half, scale);
+            Value x0 = op("Div", p + "x0_unclipped", op("Sub", p + "z_minus_sigma_eps", z,
+                    op("Mul", p + "sigma_eps", eps, scalar(p + "sigma", e.sigma()))), scalar(p + "alpha", e.alpha()));
+            ClipRange clip = sampling.clip();
+            if (clip != null) {
+                x0 = op("Clip", p + "x0", x0, scalar(p + "clip_min", clip.min()), scalar(p + "clip_max", clip.max()));
+            }
+            predictions.add(x0);
+            inputs.add(combine(p, e.next(), inputs, predictions, k + 1 == plan.steps().size()));
+        }
+        Value samples = inputs.get(inputs.size() - 1);
+        samples.setType(noise.type());
+        g.addOutput(samples);
+    }
+
+    /** ε from the model output: the first C channels, and for guidance the combination of the two halves. */
+    private Value noiseOf(String p, Value out, int channels, Value half, Value scale) {
+        Value eps = out;
+        if (card.learnedSigma()) {
+            eps = op("Slice", p + "eps_channels", out, zero, ints(p + "noise_channels", channels), ints(p + "axis1", 1));
+        }
+        if (scale == null) {
+            return eps;
+        }
+        Value cond = op("Slice", p + "eps_c", eps, zero, half, axis0);
+        Value uncond = op("Slice", p + "eps_u", eps, half, toEnd, axis0);
+        // float arithmetic as the runner's: ε_u + s·(ε_c − ε_u)
+        return op("Add", p + "eps", uncond, op("Mul", p + "guided_difference", scale,
+                op("Sub", p + "eps_difference", cond, uncond)));
+    }
+
+    /** z_{k+1} = Σ coefficient · term; zero coefficients are left out, unit ones are not multiplied. */
+    private Value combine(String p, List<SamplingPlan.Term> terms, List<Value> inputs, List<Value> predictions,
+                          boolean last) {
+        Value sum = null;
+        int i = 0;
+        for (SamplingPlan.Term t : terms) {
+            if (t.coefficient() == 0.0) {
+                continue;
+            }
+            Value v = t.source() == SamplingPlan.Source.INPUT ? inputs.get(t.evaluation()) : predictions.get(t.evaluation());
+            Value term = t.coefficient() == 1.0 ? v
+                    : op("Mul", p + "next_term" + i, v, scalar(p + "next_coefficient" + i, t.coefficient()));
+            sum = sum == null ? term : op("Add", p + "next_sum" + i, sum, term);
+            i++;
+        }
+        if (sum == null) {
+            throw new IllegalStateException("step " + p + " has no update term");
+        }
+        if (last) {
+            // the run's output gets its interface name (a source value of that name is renamed away)
+            Value taken = g.value(SAMPLES);
+            if (taken != null) {
+                g.renameValue(taken, g.freshName(SAMPLES + "_source"));
+            }
+            return g.addNode("Identity", List.of(sum), List.of(SAMPLES)).output(0);
+        }
+        return sum;
+    }
+
+    /**
+     * Copies the nodes of a step graph into the linked graph: its sample, timestep and label inputs
+     * read the given values, its cache inputs read the values earlier steps computed, its initializers
+     * are the shared weights. Returns the step's model output; records the cache values it writes.
+     */
+    private Value inline(CacheStepGraph step, CachePlan.Step cacheStep, String prefix, Value x, Value t, Value y) {
+        Graph sg = step.model().graph();
+        Map<Value, Value> map = new HashMap<>();
+        map.put(sg.requireValue(card.sampleInput()), x);
+        map.put(sg.requireValue(card.timestepInput()), t);
+        map.put(sg.requireValue(card.labelInput()), y);
+        for (int i = 0; i < cacheStep.reads().length; i++) {
+            int layer = cacheStep.reads()[i];
+            Value cached = caches.get(key(layer, cacheStep.readFrom()[i]));
+            if (cached == null) {
+                throw new IllegalStateException("step " + cacheStep.step() + " reads layer " + layer + " from step "
+                        + cacheStep.readFrom()[i] + ", which did not write it");
+            }
+            map.put(sg.requireValue(CacheNames.of(layer)), cached);
+        }
+        for (Value init : sg.initializers()) {
+            Value w = weights.get(init.name());
+            if (w == null || w.initializer().data() != init.initializer().data()) {
+                throw new IllegalStateException("step graph initializer " + init.name() + " is not a source weight");
+            }
+            map.put(init, w);
+        }
+        for (Node n : sg.topologicalOrder()) {
+            List<Value> ins = new ArrayList<>();
+            boolean independent = true;
+            for (Value in : n.inputs()) {
+                Value mapped = in == null ? null : Objects.requireNonNull(map.get(in), in.name());
+                ins.add(mapped);
+                independent &= mapped == null || stepIndependent.containsKey(mapped);
+            }
+            independent &= !NONDETERMINISTIC.contains(n.opType());
+            Value first = n.outputs().stream().filter(Objects::nonNull).findFirst().orElse(null);
+            String key = first == null ? null : n.opType() + "|" + n.domain() + "|" + first.name();
+            Node copy = independent && key != null ? shared.get(key) : null;
+            if (copy == null || !copy.inputs().equals(ins)) {
+                List<String> outs = new ArrayList<>();
+                for (Value o : n.outputs()) {
+                    outs.add(o == null ? "" : g.freshName(independent ? "shared/" + o.name() : prefix + o.name()));
+                }
+                copy = g.addNode(n.opType(), n.domain(), ins, outs, n.attributes(),
+                        n.name().isEmpty() ? "" : (independent ? "shared/" : prefix) + n.name(), n.overload(), n.extras());
+                if (independent && key != null) {
+                    shared.put(key, copy);
+                    copy.outputs().stream().filter(Objects::nonNull).forEach(this::markStepIndependent);
+                }
+            }
+            for (int i = 0; i < n.outputs().size(); i++) {
+                if (n.output(i) != null) {
+                    map.put(n.output(i), copy.output(i));
+                }
+            }
+        }
+        for (int layer : cacheStep.writes()) {
+            caches.put(key(layer, cacheStep.step()), map.get(sg.requireValue(CacheNames.of(layer))));
+        }
+        return map.get(sg.requireValue(card.output()));
+    }
+
+    private void markStepIndependent(Value v) {
+        stepIndependent.put(v, Boolean.TRUE);
+    }
+
+    private static long key(int layer, int step) {
+        return ((long) layer << 32) | step;
+    }
+
+    private Value op(String opType, String output, Value... inputs) {
+        return op(opType, output, List.of(inputs));
+    }
+
+    private Value op(String opType, String output, List<Value> inputs, Attribute... attributes) {
+        Map<String, Attribute> attrs = new LinkedHashMap<>();
+        for (Attribute a : attributes) {
+            attrs.put(a.name(), a);
+        }
+        String name = g.freshName(output);
+        return g.addNode(opType, "", new ArrayList<>(inputs), List.of(name), attrs, name).output(0);
+    }
+
+    /** A float32 scalar constant (small: stays embedded in the model file). */
+    private Value scalar(String name, double value) {
+        return g.addInitializer(g.freshName(name), Tensor.ofFloats(name, new long[0], (float) value));
+    }
+
+    private Value ints(String name, long... values) {
+        String fresh = g.freshName(name);
+        return g.addInitializer(fresh, Tensor.ofLongs(fresh, new long[]{values.length}, values));
+    }
+
+    /** A scalar of {@code type} holding {@code value}. */
+    private Value constant(String name, DataType type, long value) {
+        String fresh = g.freshName(name);
+        ByteBuffer b = ByteBuffer.allocate((int) type.byteSize(1)).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case INT64 -> b.putLong(value);
+            case INT32 -> b.putInt((int) value);
+            case FLOAT -> b.putFloat(value);
+            default -> throw new IllegalArgumentException("labels of type " + type.shortName + " are not supported");
+        }
+        b.flip();
+        return g.addInitializer(fresh, new Tensor(fresh, type, new long[0], TensorData.of(b)));
+    }
+
+    /** The timestep the step graph is fed, as the runner feeds it: integer timesteps rounded (half up). */
+    private Value timestep(String p, double modelTime) {
+        DataType type = card.timestepType();
+        if (type == DataType.FLOAT) {
+            return scalar(p + "t", modelTime);
+        }
+        return constant(p + "t", type, Math.round(modelTime));
+    }
+}

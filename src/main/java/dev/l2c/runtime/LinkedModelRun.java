@@ -1,0 +1,145 @@
+package dev.l2c.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.MismatchException;
+import dev.l2c.error.ProviderException;
+import dev.l2c.io.Progress;
+import dev.l2c.ir.DataType;
+import dev.l2c.model.ModelCard;
+import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageManifest;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a linked package: its one model performs the whole sampling run, so a batch is one call into
+ * ONNX Runtime (noise and labels in, samples out) in one session with ONNX Runtime's default options:
+ * weights prepacked once, one memory arena for every step, caches never leaving the session.
+ */
+public final class LinkedModelRun implements SampleGenerator {
+    private final CompiledPackage pkg;
+    private final PackageManifest.LinkedModel linked;
+    private final ModelCard card;
+    private final DataType labelType;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final double openSeconds;
+    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+
+    public LinkedModelRun(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
+        PackageManifest m = pkg.manifest();
+        if (!m.isLinked()) {
+            throw new IllegalArgumentException(pkg.folder() + " is a stepwise package; run it with PackageExecutor");
+        }
+        this.pkg = pkg;
+        this.linked = m.linkedModel();
+        this.card = m.card();
+        this.labelType = m.model().label().dtype();
+        this.env = OrtRuntime.environment(options.threads());
+        long t0 = System.nanoTime();
+        // one graph: ONNX Runtime's defaults whatever the memory policy (prepacking, an arena)
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+            this.session = OrtRuntime.open(pkg.file(linked.file()), so);
+        }
+        this.openSeconds = (System.nanoTime() - t0) / 1e9;
+    }
+
+    @Override
+    public SampleRun.Output generate(SampleRun.Request request, Progress progress) throws L2cException {
+        int batch = request.batch();
+        boolean guided = request.cfg() != 1f;
+        if (guided && !linked.guided()) {
+            throw new MismatchException(pkg.folder(), "was linked without classifier-free guidance, so it samples with"
+                    + " scale 1 only (got --cfg " + request.cfg() + "); recompile with --link and a --cfg other than 1");
+        }
+        long[] shape = {batch, card.channels(), card.height(), card.width()};
+        Path file = pkg.file(linked.file());
+        try (OnnxTensor noise = OnnxTensor.createTensor(env, direct(request.xT()), shape);
+             OnnxTensor labels = labelTensor(request.labels());
+             OnnxTensor scale = linked.guided() ? OnnxTensor.createTensor(env, direct(new float[]{request.cfg()}), new long[0])
+                     : null) {
+            PinnedOutput out = outByBatch.get(batch);
+            if (out == null) {
+                out = new PinnedOutput(env, shape);
+                outByBatch.put(batch, out);
+            }
+            Map<String, OnnxTensorLike> inputs = new HashMap<>();
+            inputs.put(linked.noise(), noise);
+            inputs.put(linked.labels(), labels);
+            if (scale != null) {
+                inputs.put(linked.guidanceScale(), scale);
+            }
+            long t0 = System.nanoTime();
+            session.run(inputs, Set.of(), Map.of(linked.samples(), out.tensor)).close();
+            long wall = System.nanoTime() - t0;
+            progress.advance(evaluations(), wall);
+            return new SampleRun.Output(out.read(), new long[0], wall, wall);
+        } catch (OrtException e) {
+            throw new ProviderException(file, "ONNX Runtime failed running the linked model: " + e.getMessage());
+        }
+    }
+
+    private OnnxTensor labelTensor(long[] labels) throws OrtException {
+        long[] shape = {labels.length};
+        if (labelType == DataType.INT32) {
+            IntBuffer b = ByteBuffer.allocateDirect(labels.length * 4).order(ByteOrder.nativeOrder()).asIntBuffer();
+            for (long l : labels) {
+                b.put((int) l);
+            }
+            return OnnxTensor.createTensor(env, b.rewind(), shape);
+        }
+        LongBuffer b = ByteBuffer.allocateDirect(labels.length * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+        b.put(labels).rewind();
+        return OnnxTensor.createTensor(env, b, shape);
+    }
+
+    private static FloatBuffer direct(float[] values) {
+        FloatBuffer b = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(values).rewind();
+        return b;
+    }
+
+    @Override
+    public int evaluations() {
+        return pkg.manifest().steps().size();
+    }
+
+    @Override
+    public boolean[] fullSteps() {
+        return pkg.manifest().fullSteps();
+    }
+
+    @Override
+    public double openSeconds() {
+        return openSeconds;
+    }
+
+    @Override
+    public String describe() {
+        return "1 linked model of " + linked.nodes() + " nodes";
+    }
+
+    @Override
+    public void close() {
+        outByBatch.values().forEach(PinnedOutput::close);
+        outByBatch.clear();
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the session failed", e);
+        }
+    }
+}
