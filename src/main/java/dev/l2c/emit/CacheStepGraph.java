@@ -26,10 +26,11 @@ import java.util.List;
  * @param model          the pruned model
  * @param macsPerSample  multiply-accumulates of one evaluation, per sample
  * @param nodes          node count after pruning
+ * @param shapes         inferred types of its values (the batch symbolic)
  * @param passLog        what each pass of the pipeline did
  */
 public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPerSample, int nodes,
-                             List<PassManager.Entry> passLog) {
+                             ValueShapes shapes, List<PassManager.Entry> passLog) {
 
     /** The pass pipeline that turns the source model into a step graph. */
     public static PassManager pipeline(LayerMap layers, int[] reads, int[] writes) {
@@ -57,7 +58,7 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
         m.graph().sortTopologically();
         ValueShapes shapes = ShapeInference.infer(m.graph(), m.defaultOpset());
         long macs = MacCounter.total(m.graph(), shapes, 1);
-        return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), log);
+        return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), shapes, log);
     }
 
 }

@@ -57,6 +57,8 @@ public final class SamplingRunGraph {
     public static final String LABELS = "labels";
     public static final String GUIDANCE_SCALE = "guidance_scale";
     public static final String SAMPLES = "samples";
+    /** The symbol of the batch dimension of the linked model's inputs and output. */
+    public static final String BATCH = "batch";
     /** The default-domain opset the sampler's operators need (Clip with min/max inputs, Slice with inputs). */
     static final long MIN_OPSET = 13;
     /** Operators whose outputs differ between two evaluations on the same inputs: never shared between steps. */
@@ -73,6 +75,8 @@ public final class SamplingRunGraph {
     /** Cached branch values by (layer, producing step). */
     private final Map<Long, Value> caches = new HashMap<>();
     private final Map<Value, Boolean> stepIndependent = new HashMap<>();
+    private int modelBatchFactor = 1;
+    private TensorType sampleType;
     private Value zero;
     private Value axis0;
     private Value toEnd;
@@ -117,10 +121,11 @@ public final class SamplingRunGraph {
 
     private void link(Model source, CachePlan plan, IntFunction<CacheStepGraph> stepGraph, SamplingPlan sampling,
                       boolean guided) {
-        Dim n = Dim.symbolic("batch");
+        Dim n = Dim.symbolic(BATCH);
+        modelBatchFactor = guided ? 2 : 1;
         int c = card.channels();
-        Value noise = g.addInput(NOISE, TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()),
-                Dim.of(card.width()))));
+        sampleType = TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()), Dim.of(card.width())));
+        Value noise = g.addInput(NOISE, sampleType);
         Value labels = g.addInput(LABELS, TensorType.of(labelType, Shape.of(n)));
         Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
         for (Value init : source.graph().initializers()) {
@@ -134,7 +139,9 @@ public final class SamplingRunGraph {
         if (guided) {
             Value nulls = op("Expand", "labels_null", constant("null_label", labelType, card.nullLabel()),
                     op("Shape", "labels_shape", labels));
+            nulls.setType(labels.type());
             modelLabels = op("Concat", "labels_doubled", List.of(labels, nulls), Attribute.ofInt("axis", 0));
+            modelLabels.setType(TensorType.of(labelType, Shape.of(new Dim(2, BATCH))));
         }
         markStepIndependent(modelLabels);
         Value modelBatchShape = op("Shape", "model_batch_shape", modelLabels);
@@ -153,21 +160,23 @@ public final class SamplingRunGraph {
             String p = "s" + k + "/";
             Value z = inputs.get(k);
             Value modelX = guided ? op("Concat", p + "model_x", List.of(z, z), Attribute.ofInt("axis", 0)) : z;
+            modelX.setType(TensorType.of(DataType.FLOAT, Shape.of(new Dim(modelBatchFactor, BATCH), Dim.of(c),
+                    Dim.of(card.height()), Dim.of(card.width()))));
             Value t = op("Expand", p + "timestep", timestep(p, e.modelTime()), modelBatchShape);
+            t.setType(TensorType.of(card.timestepType(), Shape.of(new Dim(modelBatchFactor, BATCH))));
             Value out = inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
             Value eps = noiseOf(p, out, c, half, scale);
-            Value x0 = op("Div", p + "x0_unclipped", op("Sub", p + "z_minus_sigma_eps", z,
-                    op("Mul", p + "sigma_eps", eps, scalar(p + "sigma", e.sigma()))), scalar(p + "alpha", e.alpha()));
+            Value x0 = sample(op("Div", p + "x0_unclipped", sample(op("Sub", p + "z_minus_sigma_eps", z,
+                    sample(op("Mul", p + "sigma_eps", eps, scalar(p + "sigma", e.sigma()))))), scalar(p + "alpha", e.alpha())));
             ClipRange clip = sampling.clip();
             if (clip != null) {
-                x0 = op("Clip", p + "x0", x0, scalar(p + "clip_min", clip.min()), scalar(p + "clip_max", clip.max()));
+                x0 = sample(op("Clip", p + "x0", x0, scalar(p + "clip_min", clip.min()), scalar(p + "clip_max", clip.max())));
             }
             predictions.add(x0);
             inputs.add(combine(p, e.next(), inputs, predictions, k + 1 == plan.steps().size()));
         }
-        Value samples = inputs.get(inputs.size() - 1);
-        samples.setType(noise.type());
-        g.addOutput(samples);
+
+        g.addOutput(inputs.get(inputs.size() - 1));
     }
 
     /** ε from the model output: the first C channels, and for guidance the combination of the two halves. */
@@ -175,15 +184,17 @@ public final class SamplingRunGraph {
         Value eps = out;
         if (card.learnedSigma()) {
             eps = op("Slice", p + "eps_channels", out, zero, ints(p + "noise_channels", channels), ints(p + "axis1", 1));
+            eps.setType(TensorType.of(DataType.FLOAT, Shape.of(new Dim(modelBatchFactor, BATCH), Dim.of(channels),
+                    Dim.of(card.height()), Dim.of(card.width()))));
         }
         if (scale == null) {
             return eps;
         }
-        Value cond = op("Slice", p + "eps_c", eps, zero, half, axis0);
-        Value uncond = op("Slice", p + "eps_u", eps, half, toEnd, axis0);
+        Value cond = sample(op("Slice", p + "eps_c", eps, zero, half, axis0));
+        Value uncond = sample(op("Slice", p + "eps_u", eps, half, toEnd, axis0));
         // float arithmetic as the runner's: ε_u + s·(ε_c − ε_u)
-        return op("Add", p + "eps", uncond, op("Mul", p + "guided_difference", scale,
-                op("Sub", p + "eps_difference", cond, uncond)));
+        return sample(op("Add", p + "eps", uncond, sample(op("Mul", p + "guided_difference", scale,
+                sample(op("Sub", p + "eps_difference", cond, uncond))))));
     }
 
     /** z_{k+1} = Σ coefficient · term; zero coefficients are left out, unit ones are not multiplied. */
@@ -197,8 +208,8 @@ public final class SamplingRunGraph {
             }
             Value v = t.source() == SamplingPlan.Source.INPUT ? inputs.get(t.evaluation()) : predictions.get(t.evaluation());
             Value term = t.coefficient() == 1.0 ? v
-                    : op("Mul", p + "next_term" + i, v, scalar(p + "next_coefficient" + i, t.coefficient()));
-            sum = sum == null ? term : op("Add", p + "next_sum" + i, sum, term);
+                    : sample(op("Mul", p + "next_term" + i, v, scalar(p + "next_coefficient" + i, t.coefficient())));
+            sum = sum == null ? term : sample(op("Add", p + "next_sum" + i, sum, term));
             i++;
         }
         if (sum == null) {
@@ -210,7 +221,7 @@ public final class SamplingRunGraph {
             if (taken != null) {
                 g.renameValue(taken, g.freshName(SAMPLES + "_source"));
             }
-            return g.addNode("Identity", List.of(sum), List.of(SAMPLES)).output(0);
+            return sample(g.addNode("Identity", List.of(sum), List.of(SAMPLES)).output(0));
         }
         return sum;
     }
@@ -222,6 +233,7 @@ public final class SamplingRunGraph {
      */
     private Value inline(CacheStepGraph step, CachePlan.Step cacheStep, String prefix, Value x, Value t, Value y) {
         Graph sg = step.model().graph();
+        String batchSymbol = batchSymbol(sg.requireValue(card.sampleInput()));
         Map<Value, Value> map = new HashMap<>();
         map.put(sg.requireValue(card.sampleInput()), x);
         map.put(sg.requireValue(card.timestepInput()), t);
@@ -269,6 +281,9 @@ public final class SamplingRunGraph {
             for (int i = 0; i < n.outputs().size(); i++) {
                 if (n.output(i) != null) {
                     map.put(n.output(i), copy.output(i));
+                    if (copy.output(i).type() == null) {
+                        copy.output(i).setType(linkedType(step.shapes().typeOf(n.output(i)), batchSymbol));
+                    }
                 }
             }
         }
@@ -276,6 +291,45 @@ public final class SamplingRunGraph {
             caches.put(key(layer, cacheStep.step()), map.get(sg.requireValue(CacheNames.of(layer))));
         }
         return map.get(sg.requireValue(card.output()));
+    }
+
+    /** The symbol of the step graph's batch dimension (the source model's sample input, dimension 0), or null. */
+    private static String batchSymbol(Value sample) {
+        TensorType t = sample.type();
+        if (t == null || t.shape() == null || t.shape().rank() == 0 || t.shape().dim(0).isKnown()
+                || t.shape().dim(0).isUnknown()) {
+            return null;
+        }
+        return t.shape().dim(0).symbol();
+    }
+
+    /**
+     * A step graph value's type in the linked graph, declared so that ONNX Runtime knows the shapes
+     * where its own inference cannot follow (the doubled batch): the step graph's batch is the model
+     * batch, {@code modelBatchFactor} times the linked model's {@value #BATCH}. Other symbols, and what
+     * our inference could not tell, are left unknown.
+     */
+    private TensorType linkedType(TensorType stepType, String stepBatch) {
+        if (stepType == null || stepType.shape() == null) {
+            return null;
+        }
+        List<Dim> dims = new ArrayList<>();
+        for (Dim d : stepType.shape().dims()) {
+            if (d.isKnown()) {
+                dims.add(d);
+            } else if (!d.isUnknown() && d.symbol().equals(stepBatch)) {
+                dims.add(new Dim(d.factor() * modelBatchFactor, BATCH));
+            } else {
+                dims.add(Dim.UNKNOWN);
+            }
+        }
+        return TensorType.of(stepType.elementType(), new Shape(dims));
+    }
+
+    /** Declares {@code v} a batch of samples, [n, C, H, W] float32, and returns it. */
+    private Value sample(Value v) {
+        v.setType(sampleType);
+        return v;
     }
 
     private void markStepIndependent(Value v) {
