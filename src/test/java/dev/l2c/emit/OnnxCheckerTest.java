@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every graph the compiler writes is valid ONNX by ONNX's own checker, with the full check (strict
  * shape inference): packages compiled from both demo models, with a router-style (the reference L2C
- * mask) and a learned schedule.
+ * mask) and a learned schedule, stepwise and linked (guided and not).
  */
 class OnnxCheckerTest {
 
@@ -31,12 +31,23 @@ class OnnxCheckerTest {
         };
         List<Path> folders = new ArrayList<>();
         for (String[] p : packages) {
-            Path out = tmp.resolve(p[2]);
-            assertEquals(0, Main.run("compile", p[0], "--schedule", p[1], "-o", out.toString()), p[2]);
-            folders.add(out);
+            for (String kind : List.of("stepwise", "linked", "linked-unguided")) {
+                Path out = tmp.resolve(p[2] + "-" + kind);
+                List<String> args = new ArrayList<>(List.of("compile", p[0], "--schedule", p[1], "-o", out.toString()));
+                if (kind.startsWith("linked")) {
+                    args.add("--link");
+                }
+                if (kind.endsWith("unguided")) {
+                    args.add("--no-guidance");
+                }
+                assertEquals(0, Main.run(args.toArray(String[]::new)), out.getFileName().toString());
+                folders.add(out);
+            }
         }
         Map<String, String> results = OnnxChecker.check(tmp, folders);
-        assertTrue(results.size() >= 4 * 3, "graphs checked: " + results.keySet());
+        assertTrue(results.size() >= 4 * 3 + 4 * 2, "graphs checked: " + results.keySet());
+        assertTrue(results.keySet().stream().filter(k -> k.endsWith("/sampling_run.onnx")).count() == 8,
+                "every linked model checked: " + results.keySet());
         List<String> failures = new ArrayList<>();
         results.forEach((graph, failure) -> {
             if (failure != null) {
