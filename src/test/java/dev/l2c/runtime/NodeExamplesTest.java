@@ -1,0 +1,94 @@
+package dev.l2c.runtime;
+
+import dev.l2c.cli.Main;
+import dev.l2c.io.Npy;
+import dev.l2c.testing.OrtTesting;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A runtime that is not ours runs our packages: the Node.js examples (npm onnxruntime-node, written
+ * against graph-compiler/README.md's "Writing your own runner" and the manifest, no l2c code) run a
+ * linked model and a stepwise package, for DDIM (demo DiT) and DPM-Solver++(2S) (demo U-ViT), and
+ * agree with {@code l2c sample} from the same noise within 1e-4. Skipped, with a message, where
+ * node or the examples' node_modules are absent ({@code .ci/run} installs both).
+ */
+class NodeExamplesTest {
+    static final Path EXAMPLES = Path.of("examples/node");
+    static final float TOLERANCE = 1e-4f;
+
+    static void assumeNode() throws Exception {
+        boolean node = run(List.of("node", "--version"), Path.of(".")).exit == 0;
+        String why = !node ? "Node.js is not installed (apt-get install nodejs npm)"
+                : !Files.isDirectory(EXAMPLES.resolve("node_modules/onnxruntime-node"))
+                ? "examples/node has no node_modules (cd examples/node && ONNXRUNTIME_NODE_INSTALL=skip npm ci)" : null;
+        if (why != null) {
+            System.out.println("SKIPPED: " + why);
+        }
+        Assumptions.assumeTrue(why == null, why);
+    }
+
+    record Result(int exit, String output) {
+    }
+
+    static Result run(List<String> cmd, Path dir) throws IOException, InterruptedException {
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return new Result(-1, e.getMessage());
+        }
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new Result(-2, "timed out");
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void nodeRunsLinkedAndStepwisePackagesLikeL2cSample(@TempDir Path tmp) throws Exception {
+        assumeNode();
+        String[][] cases = {
+                {"onnx-models/dit_fmnist.onnx", "schedules/dit_fmnist_ddim20_learned_r35.json", "dit-ddim"},
+                {"onnx-models/uvit_fmnist.onnx", "schedules/uvit_fmnist_dpm2s20_learned_r35.json", "uvit-dpm2s"},
+        };
+        Path noise = tmp.resolve("noise.npy");
+        Npy.writeFloats(noise, OrtTesting.randomFloats(23, 3, 1, 28, 28).data(), 3, 1, 28, 28);
+        String labels = "2,5,9";
+        List<String> report = new ArrayList<>();
+        for (String[] c : cases) {
+            for (String kind : List.of("linked", "stepwise")) {
+                Path pkg = tmp.resolve(c[2] + "-" + kind);
+                List<String> compile = new ArrayList<>(List.of("compile", c[0], "--schedule", c[1], "-o", pkg.toString()));
+                if (kind.equals("linked")) {
+                    compile.add("--link");
+                }
+                assertEquals(0, Main.run(compile.toArray(String[]::new)));
+                Path ours = tmp.resolve(c[2] + "-" + kind + "-l2c.npy");
+                assertEquals(0, Main.run("sample", pkg.toString(), "--noise", noise.toString(), "--labels", labels,
+                        "--cfg", "1.5", "--quiet", "--npy", ours.toString(), "-o", tmp.resolve("grid.png").toString()));
+                Path theirs = tmp.resolve(c[2] + "-" + kind + "-node.npy");
+                Result r = run(List.of("node", "run_" + kind + ".js", pkg.toAbsolutePath().toString(),
+                        noise.toAbsolutePath().toString(), labels, "1.5", theirs.toAbsolutePath().toString()), EXAMPLES);
+                assertEquals(0, r.exit, "node run_" + kind + ".js failed: " + r.output);
+                float diff = OrtTesting.maxAbsDiff(Npy.read(ours).asFloats(), Npy.read(theirs).asFloats());
+                report.add(String.format("%s %s max|d| = %.3g", c[2], kind, diff));
+                assertTrue(diff <= TOLERANCE, c[2] + " " + kind + ": node vs l2c sample max |Δ| = " + diff);
+            }
+        }
+        System.out.println("Node.js examples vs l2c sample: " + String.join("; ", report));
+    }
+}
