@@ -20,11 +20,12 @@ import java.util.Arrays;
  * @param timedSamples  final samples of the timed runs (the same noise for every configuration: the grids)
  * @param quality       fidelity to the reference configuration over {@code psnrImages} images and Fréchet
  *                      distance over {@code fdImages} (NaN and 0 when not measured)
+ * @param openSeconds   time to create the configuration's ONNX Runtime sessions
  */
 public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerSample, long layerEvaluations,
                           long totalLayerEvaluations, double[] runSeconds, double fullStepMillis,
                           double cacheStepMillis, double overheadShare, float[] samples, int sampleCount,
-                          float[] timedSamples, Quality quality) {
+                          float[] timedSamples, Quality quality, double openSeconds) {
 
     /** Quality figures of a configuration. */
     public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages, int psnrImages) {
@@ -45,11 +46,11 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
 
     public BenchResult withQuality(Quality q) {
         return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
-                fullStepMillis, cacheStepMillis, overheadShare, samples, sampleCount, timedSamples, q);
+                fullStepMillis, cacheStepMillis, overheadShare, samples, sampleCount, timedSamples, q, openSeconds);
     }
 
     public BenchResult withSamples(float[] newSamples, int count) {
         return new BenchResult(config, nfe, graphs, macsPerSample, layerEvaluations, totalLayerEvaluations, runSeconds,
-                fullStepMillis, cacheStepMillis, overheadShare, newSamples, count, timedSamples, quality);
+                fullStepMillis, cacheStepMillis, overheadShare, newSamples, count, timedSamples, quality, openSeconds);
     }
 }

@@ -199,7 +199,8 @@ public final class Benchmark {
             Prepared p = prepared.get(i);
             results.add(new BenchResult(p.config, p.sampler.evaluations(), p.graphs, p.macs,
                     p.layerEvaluations, p.totalLayerEvaluations, seconds[i], fullMs[i], cacheMs[i],
-                    Stats.median(overhead[i]), samples[i], settings.images(), samples[i], BenchResult.Quality.NONE));
+                    Stats.median(overhead[i]), samples[i], settings.images(), samples[i], BenchResult.Quality.NONE,
+                    p.generator.openSeconds()));
         }
         return results;
     }
@@ -335,8 +336,8 @@ public final class Benchmark {
                         : "; configurations without FD (not in --fd-only) have PSNR on the timed images")
                         : " on the timed samples"));
         sb.append("| schedule | NFE | layer evals | MACs % | ideal speedup | measured speedup (range) | realized "
-                + "| median s | full / cache step ms | PSNR dB | max abs diff | FD |\n");
-        sb.append("|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|\n");
+                + "| median s | full / cache step ms | session s | PSNR dB | max abs diff | FD |\n");
+        sb.append("|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|\n");
         for (BenchResult r : results) {
             double[] paired = pairedSpeedups(base, r);
             double speedup = Stats.median(paired);
@@ -344,11 +345,10 @@ public final class Benchmark {
             double hi = Arrays.stream(paired).max().orElse(Double.NaN);
             double ideal = (double) base.macsPerSample() / r.macsPerSample();
             BenchResult.Quality q = r.quality();
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d/%d | %.1f | %.3f | %.3f (%.3f–%.3f) | %.1f%% | %.3f | %.1f / %s | %s | %s | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d/%d | %.1f | %.3f | %.3f (%.3f–%.3f) | %.1f%% | %.3f | %s / %s | %.2f | %s | %s | %s |%n",
                     r.config().name(), r.nfe(), r.layerEvaluations(), r.totalLayerEvaluations(),
                     100.0 * r.macsPerSample() / base.macsPerSample(), ideal, speedup, lo, hi, 100 * speedup / ideal,
-                    r.median(), r.fullStepMillis(),
-                    Double.isNaN(r.cacheStepMillis()) ? "–" : String.format(Locale.ROOT, "%.1f", r.cacheStepMillis()),
+                    r.median(), fmt(r.fullStepMillis(), "%.1f"), fmt(r.cacheStepMillis(), "%.1f"), r.openSeconds(),
                     Double.isInfinite(q.psnr()) ? "∞" : fmt(q.psnr(), "%.2f"), fmt(q.maxAbsDiff(), "%.4f"), fmt(q.fd(), "%.1f")));
         }
         sb.append(String.format(Locale.ROOT, "%nRunner overhead (share of run time outside ONNX Runtime's run calls): %s.%n",
@@ -392,7 +392,9 @@ public final class Benchmark {
                 secs.add(x);
             }
             o.put("median_seconds", r.median());
-            o.put("full_step_ms", r.fullStepMillis());
+            putNumber(o, "full_step_ms", r.fullStepMillis());
+            o.put("session_seconds", r.openSeconds());
+            o.put("linked", r.config().linked());
             putNumber(o, "cache_step_ms", r.cacheStepMillis());
             double speedup = Stats.median(pairedSpeedups(base, r));
             double ideal = (double) base.macsPerSample() / r.macsPerSample();

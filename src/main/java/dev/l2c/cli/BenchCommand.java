@@ -59,8 +59,18 @@ final class BenchCommand implements Callable<Integer> {
                     + "reference mask removes).")
     List<Double> remove;
 
-    @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and time (repeatable).")
+    @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile into a stepwise "
+            + "package and time (repeatable).")
     List<String> schedules = new ArrayList<>();
+
+    @Option(names = "--linked", paramLabel = "NAME=FILE", description = "A schedule to compile into a linked model "
+            + "(one ONNX model of the whole run) and time (repeatable).")
+    List<String> linkedSchedules = new ArrayList<>();
+
+    @Option(names = "--memory-policies", split = ",", paramLabel = "POLICY",
+            description = "Time every stepwise package once per memory policy listed (speed, balanced, lean); its rows "
+                    + "are named NAME@POLICY. Default: the --memory policy alone.")
+    List<String> memoryPolicies = new ArrayList<>();
 
     @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the full loop and of --suite schedules.")
     int nfe;
@@ -120,15 +130,28 @@ final class BenchCommand implements Callable<Integer> {
         if (suite) {
             configs.addAll(suiteConfigs(m));
         }
-        for (String s : schedules) {
-            int eq = s.indexOf('=');
-            if (eq <= 0) {
-                throw new UsageException("--schedule takes NAME=FILE, got '" + s + "'");
+        List<OrtRuntime.Memory> policies = new ArrayList<>();
+        for (String p : memoryPolicies) {
+            OrtRuntime.Memory policy = OrtRuntime.parseMemory(p);
+            if (policy == null || policy == OrtRuntime.Memory.AUTO) {
+                throw new UsageException("--memory-policies takes speed, balanced and lean, not '" + p + "'");
             }
-            configs.add(BenchConfig.schedule(s.substring(0, eq), Path.of(s.substring(eq + 1))));
+            policies.add(policy);
+        }
+        for (String s : schedules) {
+            BenchConfig c = BenchConfig.schedule(name(s, "--schedule"), Path.of(s.substring(s.indexOf('=') + 1)));
+            if (policies.isEmpty()) {
+                configs.add(c);
+            }
+            for (OrtRuntime.Memory policy : policies) {
+                configs.add(c.withMemory(c.name() + "@" + policy.name().toLowerCase(Locale.ROOT), policy));
+            }
+        }
+        for (String s : linkedSchedules) {
+            configs.add(BenchConfig.linked(name(s, "--linked"), Path.of(s.substring(s.indexOf('=') + 1))));
         }
         if (configs.isEmpty()) {
-            throw new UsageException("nothing to time: give --suite, --plain and/or --schedule NAME=FILE");
+            throw new UsageException("nothing to time: give --suite, --plain, --schedule NAME=FILE and/or --linked NAME=FILE");
         }
         Set<String> names = new LinkedHashSet<>();
         for (BenchConfig c : configs) {
@@ -150,6 +173,14 @@ final class BenchCommand implements Callable<Integer> {
         System.out.print(md);
         writeResults(m, settings, results, md);
         return 0;
+    }
+
+    private static String name(String nameAndFile, String option) throws UsageException {
+        int eq = nameAndFile.indexOf('=');
+        if (eq <= 0 || eq == nameAndFile.length() - 1) {
+            throw new UsageException(option + " takes NAME=FILE, got '" + nameAndFile + "'");
+        }
+        return nameAndFile.substring(0, eq);
     }
 
     /** The full loop's companions: reference mask, matched baselines and the fewer-steps curve. */

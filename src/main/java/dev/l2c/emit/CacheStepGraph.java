@@ -57,6 +57,7 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
         List<PassManager.Entry> log = pipeline(layers, reads, writes).run(m.graph());
         m.graph().sortTopologically();
         ValueShapes shapes = ShapeInference.infer(m.graph(), m.defaultOpset());
+
         long macs = MacCounter.total(m.graph(), shapes, 1);
         return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), shapes, log);
     }
