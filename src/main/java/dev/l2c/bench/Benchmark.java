@@ -100,7 +100,7 @@ public final class Benchmark {
 
         SampleGenerator open(LoadedModel model, OrtRuntime.Options options) throws L2cException {
             if (config.memory() != null) {
-                options = new OrtRuntime.Options(options.provider(), options.threads(), config.memory(), options.deviceId());
+                options = options.withMemory(config.memory());
             }
             return pkg == null ? SampleGenerators.plain(model.file(), model.card(), sampler, options)
                     : SampleGenerators.open(pkg, options);
@@ -211,8 +211,7 @@ public final class Benchmark {
             throws L2cException {
         ModelCard card = model.card();
         // one configuration at a time, with memory that does not grow with its number of graphs
-        OrtRuntime.Options lean = new OrtRuntime.Options(s.runtime().provider(), s.runtime().threads(),
-                OrtRuntime.Memory.LEAN, s.runtime().deviceId());
+        OrtRuntime.Options lean = s.runtime().withMemory(OrtRuntime.Memory.LEAN);
         int n = s.fdImages();
         int per = card.sampleElements();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);

@@ -19,6 +19,12 @@ final class RuntimeOptions {
             + "no arenas: memory does not grow with the number of step graphs), auto (speed for one graph, lean for several).")
     String memory;
 
+    @Option(names = "--ort-cache", defaultValue = "auto", paramLabel = "DIR|auto|off",
+            description = "Where linked models keep ONNX Runtime's optimized form (with packed weights) so later "
+                    + "runs open them fast: auto ($L2C_CACHE, else $XDG_CACHE_HOME/l2c, else ~/.cache/l2c), a folder, "
+                    + "or off.")
+    String ortCache;
+
     OrtRuntime.Options toOptions() throws UsageException {
         OrtRuntime.Provider p = switch (provider.toLowerCase(Locale.ROOT)) {
             case "cpu" -> OrtRuntime.Provider.CPU;
@@ -32,6 +38,21 @@ final class RuntimeOptions {
         if (threads < 0) {
             throw new UsageException("--threads must be 0 (one per core) or positive");
         }
-        return new OrtRuntime.Options(p, threads, m, 0);
+        return new OrtRuntime.Options(p, threads, m, 0, cacheFolder());
+    }
+
+    private java.nio.file.Path cacheFolder() {
+        return switch (ortCache) {
+            case "off" -> null;
+            case "auto" -> {
+                String l2c = System.getenv("L2C_CACHE");
+                String xdg = System.getenv("XDG_CACHE_HOME");
+                java.nio.file.Path base = l2c != null && !l2c.isBlank() ? java.nio.file.Path.of(l2c)
+                        : xdg != null && !xdg.isBlank() ? java.nio.file.Path.of(xdg, "l2c")
+                        : java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "l2c");
+                yield base.resolve("ort");
+            }
+            default -> java.nio.file.Path.of(ortCache);
+        };
     }
 }

@@ -262,7 +262,7 @@ public final class AtomicOutput {
     }
 
     /** Deletes a folder tree without following symbolic links out of it. */
-    static void deleteTreeQuietly(Path root) {
+    public static void deleteTreeQuietly(Path root) {
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

@@ -51,8 +51,13 @@ public final class LinkedModelRun implements SampleGenerator {
         this.env = OrtRuntime.environment(options.threads());
         long t0 = System.nanoTime();
         // one graph: ONNX Runtime's defaults whatever the memory policy (prepacking, an arena)
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
-            this.session = OrtRuntime.open(pkg.file(linked.file()), so);
+        if (options.ortCache() != null && options.provider() == OrtRuntime.Provider.CPU) {
+            this.session = OptimizedModelCache.open(env, options.ortCache(), pkg.file(linked.file()),
+                    m.files().get(linked.file()), m.files().get(m.weights().file()), options);
+        } else {
+            try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+                this.session = OrtRuntime.open(pkg.file(linked.file()), so);
+            }
         }
         this.openSeconds = (System.nanoTime() - t0) / 1e9;
     }

@@ -43,10 +43,22 @@ public final class OrtRuntime {
      * @param threads  intra-op threads; 0 = one per core
      * @param memory   memory policy
      * @param deviceId CUDA device
+     * @param ortCache where linked models keep ONNX Runtime's optimized form ({@link OptimizedModelCache}),
+     *                 or null for no cache
      */
-    public record Options(Provider provider, int threads, Memory memory, int deviceId) {
+    public record Options(Provider provider, int threads, Memory memory, int deviceId, Path ortCache) {
+        /** Options without an optimized-model cache. */
+        public Options(Provider provider, int threads, Memory memory, int deviceId) {
+            this(provider, threads, memory, deviceId, null);
+        }
+
         public static Options cpu() {
-            return new Options(Provider.CPU, 0, Memory.AUTO, 0);
+            return new Options(Provider.CPU, 0, Memory.AUTO, 0, null);
+        }
+
+        /** The same options under another memory policy. */
+        public Options withMemory(Memory policy) {
+            return new Options(provider, threads, policy, deviceId, ortCache);
         }
 
         /** Whether sessions sharing weights with {@code graphs - 1} others run without prepacked copies. */

@@ -175,6 +175,44 @@ class LinkedModelTest {
     }
 
     @Test
+    void theOptimizedModelCacheIsWrittenOnceReusedAndRebuiltWhenDamaged() throws Exception {
+        CompiledPackage pkg = compile(dit, ReferenceSchedules.referenceAlternating(4, 24), dit.card().sampler("ddim", 4, true),
+                "cached", ScheduleCompiler.Options.linked(true));
+        Path cache = tmp.resolve("ort-cache");
+        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0, OrtRuntime.Memory.AUTO, 0, cache);
+        SampleRun.Request request = request(dit, 2, 1.5f);
+        float[] uncached = generate(pkg, request);
+        float[] first;
+        try (LinkedModelRun run = new LinkedModelRun(pkg, options); Progress p = Progress.start("t", 4, false)) {
+            first = run.generate(request, p).samples();
+        }
+        List<Path> entries;
+        try (var files = java.nio.file.Files.list(cache)) {
+            entries = files.toList();
+        }
+        assertEquals(1, entries.size(), "one entry, no temporary folder left: " + entries);
+        Path entry = entries.get(0);
+        assertTrue(java.nio.file.Files.isRegularFile(entry.resolve("complete")));
+        long savedAt = java.nio.file.Files.getLastModifiedTime(entry.resolve("optimized.onnx")).toMillis();
+        float[] second;
+        try (LinkedModelRun run = new LinkedModelRun(pkg, options); Progress p = Progress.start("t", 4, false)) {
+            second = run.generate(request, p).samples();
+        }
+        assertEquals(savedAt, java.nio.file.Files.getLastModifiedTime(entry.resolve("optimized.onnx")).toMillis(),
+                "the second run reads the entry, it does not write it again");
+        assertEquals(0f, OrtTesting.maxAbsDiff(uncached, first));
+        assertTrue(OrtTesting.maxAbsDiff(uncached, second) <= 1e-6f, "cached optimized model: same samples");
+
+        java.nio.file.Files.write(entry.resolve("optimized.onnx"), new byte[]{1, 2, 3}); // damaged
+        float[] rebuilt;
+        try (LinkedModelRun run = new LinkedModelRun(pkg, options); Progress p = Progress.start("t", 4, false)) {
+            rebuilt = run.generate(request, p).samples();
+        }
+        assertTrue(java.nio.file.Files.size(entry.resolve("optimized.onnx")) > 1000, "the damaged entry was rebuilt");
+        assertEquals(0f, OrtTesting.maxAbsDiff(uncached, rebuilt));
+    }
+
+    @Test
     void anUnguidedLinkedModelHasNoScaleInputAndRefusesGuidance() throws Exception {
         CompiledPackage pkg = compile(dit, ReferenceSchedules.referenceAlternating(4, 24), dit.card().sampler("ddim", 4, true),
                 "unguided", ScheduleCompiler.Options.linked(false));
