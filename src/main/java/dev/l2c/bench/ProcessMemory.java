@@ -29,6 +29,19 @@ public final class ProcessMemory {
         return statusField("VmRSS:");
     }
 
+    /**
+     * Resets the peak resident set size to the current one (Linux: "5" into /proc/self/clear_refs), so a
+     * later {@link #peakRssBytes()} tells the peak of what ran since. False where that is not possible.
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private static long statusField(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

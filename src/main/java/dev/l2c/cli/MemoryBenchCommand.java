@@ -68,8 +68,9 @@ final class MemoryBenchCommand implements Callable<Integer> {
      * One process's result. The step medians leave out the first evaluation, which also pays for
      * ONNX Runtime's first-run initialisation; NaN where the run has no step of that kind.
      */
-    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, double openSeconds,
-                       double seconds, double fullStepMs, double cacheStepMs, String failure) {
+    private record Row(String name, int graphs, String memory, long peakRss, long anon, long file, long rssBeforeRun,
+                       long runPeakRss, double openSeconds, double seconds, double fullStepMs, double cacheStepMs,
+                       String failure) {
     }
 
     @Option(names = "--linked", description = "Also run each schedule as a linked model (one session, ONNX Runtime's defaults).")
@@ -113,25 +114,34 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 if (linked) {
                     Path lpkg = work.resolve("pkg-" + rows.size() + "-linked");
                     ScheduleCompiler.compile(m, schedule, file, sampler, lpkg, ScheduleCompiler.Options.linked(true));
-                    rows.add(run(name + " (linked)", 1, "default", fullSteps, List.of(lpkg.toString()), work));
+                    // without ONNX Runtime's optimized form cached, then the run that saves it, then one that reads it
+                    Path cache = work.resolve("ort-cache-" + rows.size());
+                    rows.add(run(name + " (linked, no cache)", 1, "default", fullSteps,
+                            List.of(lpkg.toString(), "--ort-cache", "off"), work));
+                    rows.add(run(name + " (linked, saving the cache)", 1, "default", fullSteps,
+                            List.of(lpkg.toString(), "--ort-cache", cache.toString()), work));
+                    rows.add(run(name + " (linked, cached)", 1, "default", fullSteps,
+                            List.of(lpkg.toString(), "--ort-cache", cache.toString()), work));
                 }
             }
         }
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "%s, %d images, CFG %.2f, CPU; one `l2c sample` process per row (Java heap %s); "
-                        + "peak RSS = VmHWM, anon/file = RssAnon/RssFile at the end of the run.%n%n",
+                        + "peak RSS = VmHWM of the whole process (session creation included), anon/file = RssAnon/RssFile "
+                        + "at the end of the run, the run's own peak = VmHWM reset after the sessions were created.%n%n",
                 model.getFileName(), images, m.card().defaultCfg(), heap));
-        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | session creation s | run s "
-                + "| full step ms | cache step ms |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| configuration | graphs | memory | peak RSS MiB | anon MiB | file MiB | RSS before run MiB "
+                + "| run's own peak MiB | session creation s | run s | full step ms | cache step ms |\n"
+                + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             if (r.failure() != null) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | | | | |%n", r.name(), r.graphs(),
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | did not finish: %s | | | | | | | | |%n", r.name(), r.graphs(),
                         r.memory(), r.failure()));
                 continue;
             }
-            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %s |%n", r.name(),
-                    r.graphs(), r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0,
-                    r.openSeconds(), r.seconds(), milliseconds(r.fullStepMs()), milliseconds(r.cacheStepMs())));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %s |%n",
+                    r.name(), r.graphs(), r.memory(), r.peakRss() / 1048576.0, r.anon() / 1048576.0, r.file() / 1048576.0,
+                    r.rssBeforeRun() / 1048576.0, r.runPeakRss() / 1048576.0, r.openSeconds(), r.seconds(), milliseconds(r.fullStepMs()), milliseconds(r.cacheStepMs())));
         }
         System.out.print(md);
         String json;
@@ -157,7 +167,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
         cmd.addAll(target);
         cmd.addAll(List.of("--count", Integer.toString(images), "--memory", mode.equals("default") ? "auto" : mode, "--quiet", "--stats", stats.toString(),
                 "-o", work.resolve("grid.png").toString()));
-        if (samplerOptions.sampler != null && target.size() > 1) {
+        if (samplerOptions.sampler != null && target.contains("--nfe")) { // the plain model: packages fix their sampler
             cmd.addAll(List.of("--sampler", samplerOptions.sampler));
         }
         try {
@@ -168,7 +178,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 // a run the machine cannot hold (the kernel kills it) is a result too, not the end of the benchmark
                 String why = code == 137 ? "killed (out of memory)" : "exit " + code + ": " + lastLine(output);
                 System.err.printf(Locale.ROOT, "%s (%s): %s%n", name, mode, why);
-                return new Row(name, graphs, mode, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
+                return new Row(name, graphs, mode, -1, -1, -1, -1, -1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, why);
             }
             JsonNode s = new ObjectMapper().readTree(stats.toFile());
             System.err.printf(Locale.ROOT, "%s (%s): peak RSS %.1f MiB%n", name, mode, s.path("peak_rss_bytes").asLong() / 1048576.0);
@@ -177,7 +187,8 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 stepNanos[k] = Math.round(s.path("step_ms").get(k).asDouble() * 1e6);
             }
             return new Row(name, graphs, mode, s.path("peak_rss_bytes").asLong(), s.path("rss_anon_bytes_at_end").asLong(),
-                    s.path("rss_file_bytes_at_end").asLong(), s.path("open_seconds").asDouble(), s.path("wall_seconds").asDouble(),
+                    s.path("rss_file_bytes_at_end").asLong(), s.path("rss_before_run_bytes").asLong(),
+                    s.path("peak_rss_during_run_bytes").asLong(), s.path("open_seconds").asDouble(), s.path("wall_seconds").asDouble(),
                     Stats.median(stepNanos, afterFirst(fullSteps, true, stepNanos.length)),
                     Stats.median(stepNanos, afterFirst(fullSteps, false, stepNanos.length)), null);
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
+import dev.l2c.bench.ProcessMemory;
 import dev.l2c.io.ImageGrid;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npy;
@@ -85,6 +86,9 @@ final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;
+
+    /** Resident memory around the run: before it, its own peak (-1 when unknown), the peak before it. */
+    private long[] runMemory = {-1, -1, -1};
 
     @Mixin
     SamplerOptions samplerOptions;
@@ -170,9 +174,14 @@ final class SampleCommand implements Callable<Integer> {
         }
         float scale = cfg != null ? cfg : card.defaultCfg();
         SampleRun.Output out;
+        long peakBeforeRun = ProcessMemory.peakRssBytes();
+        long rssBeforeRun = ProcessMemory.rssBytes();
+        // the peak of the run alone (activations, caches), apart from the session creation's
+        boolean peakReset = stats != null && ProcessMemory.resetPeak();
         try (Progress progress = Progress.start("sampling", gen.evaluations(), !quiet)) {
             out = gen.generate(new SampleRun.Request(xT, y, scale), progress);
         }
+        runMemory = new long[]{rssBeforeRun, peakReset ? ProcessMemory.peakRssBytes() : -1, peakBeforeRun};
         int cols = columns != null ? columns : Math.min(n, 10);
         ImageGrid.writeSamplesPng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
                 Math.max(1, 56 / card.height()), card.rangeMin(), card.rangeMax());
@@ -216,9 +225,12 @@ final class SampleCommand implements Callable<Integer> {
         for (long s : out.stepNanos()) {
             steps.add(s / 1e6);
         }
-        root.put("peak_rss_bytes", dev.l2c.bench.ProcessMemory.peakRssBytes());
-        root.put("rss_anon_bytes_at_end", dev.l2c.bench.ProcessMemory.anonymousRssBytes());
-        root.put("rss_file_bytes_at_end", dev.l2c.bench.ProcessMemory.fileRssBytes());
+        // the process's peak: of the session creation before the run, or of the run
+        root.put("peak_rss_bytes", Math.max(runMemory[2], ProcessMemory.peakRssBytes()));
+        root.put("rss_before_run_bytes", runMemory[0]);
+        root.put("peak_rss_during_run_bytes", runMemory[1]);
+        root.put("rss_anon_bytes_at_end", ProcessMemory.anonymousRssBytes());
+        root.put("rss_file_bytes_at_end", ProcessMemory.fileRssBytes());
         dev.l2c.io.AtomicOutput.writeFile(stats, o -> o.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
     }
 
