@@ -110,10 +110,34 @@ xl() {  # issue 6: DiT-XL/2 and U-ViT-H/2 from the builder, the published router
     --modes balanced,lean --out $out/dit-xl2-ddim20-memory-router
 }
 
+linked() {  # issue 11: linked model vs stepwise package vs plain loop (DiT-XL/2: run `xl` first for the model)
+  out=benchmarks/linked
+  $L2C bench $DIT --plain --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --memory-policies lean,balanced,speed --linked linked-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --linked linked-full=schedules/dit_fmnist_ddim20_full.json --images 8 --repeats 9 --warmup 2 --out $out/dit-ddim20
+  $L2C bench $DIT --plain --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --memory-policies lean,balanced,speed --linked linked-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --linked linked-full=schedules/dit_fmnist_ddim20_full.json --images 8 --repeats 5 --warmup 1 --threads 1 \
+    --out $out/dit-ddim20-1thread
+  $L2C memory-bench $DIT --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json --linked \
+    --modes lean,balanced,speed --images 8 --out $out/dit-ddim20-memory
+  $L2C bench "$XL/dit-xl2/model.onnx" --plain --schedule published-router=$XL/DDIM20.json --memory-policies lean,balanced \
+    --linked linked-router=$XL/DDIM20.json --nfe 20 --images 1 --cfg 1.5 --repeats 3 --warmup 1 --out $out/dit-xl2-ddim20
+  $L2C memory-bench "$XL/dit-xl2/model.onnx" --schedule published-router=$XL/DDIM20.json --linked --modes lean,balanced \
+    --images 1 --java-heap 1g --out $out/dit-xl2-ddim20-memory
+  {
+    echo "## Linked compile of DiT-XL/2 (Java heap limited to 512 MiB)"
+    for r in DDIM50 DDIM20; do
+      /usr/bin/time -f "peak RSS %M KiB, wall %e s" env L2C_JAVA_OPTS=-Xmx512m \
+        $L2C compile "$XL/dit-xl2/model.onnx" --schedule "$XL/$r.json" --link -o "$XL/linked-$r" --force 2>&1
+    done
+  } | tee $out/compile-xl.txt
+}
+
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|dit20|dit50|uvit20|jmh|xl|all" >&2
+  echo "usage: $0 core|dit20|dit50|uvit20|jmh|xl|linked|all" >&2
   exit 2
 fi
 for s in "$@"; do
-  if [ "$s" = all ]; then core; dit20; dit50; uvit20; jmh; xl; else "$s"; fi
+  if [ "$s" = all ]; then core; dit20; dit50; uvit20; jmh; xl; linked; else "$s"; fi
 done

@@ -1,0 +1,144 @@
+package dev.l2c.pkg;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.error.InvalidInputException;
+import dev.l2c.model.LoadedModel;
+import dev.l2c.schedule.ReferenceSchedules;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The manifest written for a real package reads back to the same record, and a manifest that
+ * contradicts itself or its package is refused with one line naming the file and the field.
+ */
+class ManifestJsonTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static Path pkg;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void compile() throws Exception {
+        LoadedModel m = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
+        pkg = tmp.resolve("pkg");
+        ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(6, 24), Path.of("reference.json"),
+                m.card().sampler("ddim", 6, true), pkg);
+    }
+
+    @Test
+    void writingWhatWasReadGivesTheSameBytes() throws Exception {
+        PackageManifest m = ManifestJson.read(pkg.resolve(PackageFiles.MANIFEST));
+        assertArrayEquals(Files.readAllBytes(pkg.resolve(PackageFiles.MANIFEST)), ManifestJson.toBytes(m));
+        assertEquals(PackageManifest.Kind.STEPWISE, m.kind());
+        assertEquals(6, m.steps().size());
+        assertEquals(m.steps().stream().mapToLong(PackageManifest.Step::macsPerSample).sum(), m.totals().macsPerSample(),
+                "the totals are the sum of the steps");
+        // every cache written is freed exactly once, after its last reader
+        for (PackageManifest.Step s : m.steps()) {
+            for (PackageManifest.CacheOutput o : s.cacheOutputs()) {
+                PackageManifest.Step last = m.steps().get(o.lastReadStep());
+                assertTrue(last.freeAfter().contains(new PackageManifest.CacheRelease(o.layer(), s.step())),
+                        "layer " + o.layer() + " of step " + s.step() + " is freed after step " + o.lastReadStep());
+            }
+        }
+    }
+
+    /** A copy of the package whose manifest was changed by {@code edit}. */
+    static Path tampered(String name, Consumer<ObjectNode> edit) throws Exception {
+        Path copy = tmp.resolve(name);
+        Files.createDirectories(copy);
+        try (var files = Files.list(pkg)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        ObjectNode root = (ObjectNode) JSON.readTree(copy.resolve(PackageFiles.MANIFEST).toFile());
+        edit.accept(root);
+        Files.write(copy.resolve(PackageFiles.MANIFEST), JSON.writeValueAsBytes(root));
+        return copy;
+    }
+
+    static String refusal(Path folder) {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> CompiledPackage.open(folder));
+        assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        assertTrue(e.getMessage().startsWith(folder.toString()), "names the package: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    static ObjectNode step(ObjectNode root, int k) {
+        return (ObjectNode) root.path("steps").get(k);
+    }
+
+    @Test
+    void aStepReadingFromALaterStepIsRefused() throws Exception {
+        String msg = refusal(tampered("later", r -> ((ObjectNode) step(r, 1).path("cache_inputs").get(0)).put("from_step", 3)));
+        assertTrue(msg.contains("steps[1].cache_inputs[0].from_step") && msg.contains("not an earlier step"), msg);
+    }
+
+    @Test
+    void aTamperedCacheNameIsRefused() throws Exception {
+        String msg = refusal(tampered("name", r -> ((ObjectNode) step(r, 1).path("cache_inputs").get(0)).put("name", "x")));
+        assertTrue(msg.contains("is not the cache tensor of layer"), msg);
+    }
+
+    @Test
+    void aFileNameOutsideThePackageIsRefused() throws Exception {
+        String msg = refusal(tampered("escape", r -> ((ObjectNode) r.path("graphs").get(0)).put("file", "../graph_00.onnx")));
+        assertTrue(msg.contains("is not a plain file name inside the package"), msg);
+    }
+
+    @Test
+    void stepsOutOfOrderAndAWrongCountAreRefused() throws Exception {
+        assertTrue(refusal(tampered("order", r -> step(r, 2).put("step", 4))).contains("numbered 0, 1, 2"));
+        assertTrue(refusal(tampered("count", r -> ((ArrayNode) r.path("steps")).remove(5))).contains("sampler.nfe is 6"));
+    }
+
+    @Test
+    void anotherVersionAMissingFieldAndTrailingDataAreRefused() throws Exception {
+        assertTrue(refusal(tampered("version", r -> r.put("version", 1))).contains("recompile the package"));
+        assertTrue(refusal(tampered("missing", r -> step(r, 0).remove("alpha"))).contains("steps[0].alpha: missing"));
+        Path trailing = tampered("trailing", r -> { });
+        Files.writeString(trailing.resolve(PackageFiles.MANIFEST), "{} {}", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+        assertTrue(refusal(trailing).contains("not valid JSON"));
+    }
+
+    @Test
+    void aChangedGraphOrTruncatedWeightsAreRefused() throws Exception {
+        Path changed = tampered("changed", r -> { });
+        Files.write(changed.resolve("graph_00.onnx"), new byte[]{1}, java.nio.file.StandardOpenOption.APPEND);
+        assertTrue(refusal(changed).contains("SHA-256 does not match"));
+        Path truncated = tampered("truncated", r -> { });
+        try (var ch = java.nio.channels.FileChannel.open(truncated.resolve(PackageFiles.WEIGHTS),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(4096);
+        }
+        assertTrue(refusal(truncated).contains("truncated or replaced"));
+    }
+
+    @Test
+    void verifyFindsAFlippedBitInTheWeightsThatOpeningDoesNotHash() throws Exception {
+        Path flipped = tampered("flipped", r -> { });
+        byte[] bytes = Files.readAllBytes(flipped.resolve(PackageFiles.WEIGHTS));
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(flipped.resolve(PackageFiles.WEIGHTS), bytes);
+        CompiledPackage opened = CompiledPackage.open(flipped); // size matches: opening is cheap and does not hash
+        InvalidInputException e = assertThrows(InvalidInputException.class, opened::verify);
+        assertTrue(e.getMessage().contains(PackageFiles.WEIGHTS) && e.getMessage().contains("SHA-256"), e.getMessage());
+    }
+}
