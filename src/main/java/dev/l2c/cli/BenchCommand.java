@@ -122,7 +122,21 @@ final class BenchCommand implements Callable<Integer> {
             throw new UsageException("--repeats, --images, --fd-batch and --nfe must be positive, --warmup and --fd not negative");
         }
         LoadedModel m = modelOptions.load(model);
+        boolean created = !Files.exists(out);
         createFolder(out);
+        boolean done = false;
+        try {
+            int code = benchmark(m);
+            done = true;
+            return code;
+        } finally {
+            if (created && !done) {
+                AtomicOutput.deleteTreeQuietly(out); // a failed or stopped run leaves no half-filled results folder
+            }
+        }
+    }
+
+    private int benchmark(LoadedModel m) throws L2cException {
         List<BenchConfig> configs = new ArrayList<>();
         if (plain || suite) {
             configs.add(BenchConfig.plain("full", nfe));

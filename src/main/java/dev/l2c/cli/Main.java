@@ -1,6 +1,9 @@
 package dev.l2c.cli;
 
+import dev.l2c.error.Cancellation;
+import dev.l2c.error.Interrupted;
 import dev.l2c.error.L2cException;
+import dev.l2c.runtime.OrtRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,20 +38,34 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // charts and image grids are drawn off-screen
         System.setProperty("java.awt.headless", "true");
-        System.exit(run(args));
+        Cancellation.installSignalHandlers();
+        int code = run(args);
+        OrtRuntime.removeNativeStagingFolder();
+        System.exit(code);
     }
 
     /** Runs the CLI and returns the exit code (for tests). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        return cl.execute(args);
+        return afterStop(cl.execute(args), cl.getErr());
+    }
+
+    /** A stop that arrived after the command finished still ends the process with the signal's status. */
+    private static int afterStop(int code, PrintWriter err) {
+        if (code == 0 && Cancellation.requested()) {
+            Interrupted i = Cancellation.interrupted();
+            err.println("l2c: " + i.getMessage().replace("no output left half-written", "the outputs were complete"));
+            err.flush();
+            return i.exitCode();
+        }
+        return code;
     }
 
     /** Runs the CLI with error messages going to {@code err} (for tests). */
     public static int run(PrintWriter err, String... args) {
         CommandLine cl = commandLine();
         cl.setErr(err);
-        return cl.execute(args);
+        return afterStop(cl.execute(args), err);
     }
 
     static CommandLine commandLine() {
@@ -58,6 +75,10 @@ public final class Main implements Runnable {
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
             PrintWriter err = commandLine.getErr();
             Throwable cause = ex;
+            if (Cancellation.requested()) {
+                // whatever the stop made fail (a terminated run, a file left unwritten) is the stop
+                cause = Cancellation.interrupted();
+            }
             if (cause instanceof L2cException le) {
                 err.println("l2c: " + le.getMessage());
                 if (verbose) {

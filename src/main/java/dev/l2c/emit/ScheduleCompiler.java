@@ -1,6 +1,7 @@
 package dev.l2c.emit;
 
 import dev.l2c.ToolVersion;
+import dev.l2c.error.Cancellation;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
@@ -177,9 +178,11 @@ public final class ScheduleCompiler {
 
     /** Builds and writes the distinct step graphs one at a time, so one pruned copy of the IR is alive at once. */
     private static long writeStepwise(LoadedModel model, DistinctStepGraphs distinct, PackageManifestBuilder manifest,
-                                      WeightsSink weights, Path folder, Map<String, String> sha) throws IOException {
+                                      WeightsSink weights, Path folder, Map<String, String> sha)
+            throws IOException, L2cException {
         long nodes = 0;
         for (int g = 0; g < distinct.count(); g++) {
+            Cancellation.check();
             CachePlan.Step step = distinct.firstUse(g);
             CacheStepGraph graph = CacheStepGraph.build(model.model(), model.layers(), step.reads(), step.writes());
             String name = PackageFiles.stepGraph(g);
@@ -204,6 +207,7 @@ public final class ScheduleCompiler {
             });
         }, sampler.plan(), guided);
         built.clear();
+        Cancellation.check();
         sha.put(PackageFiles.SAMPLING_RUN, writeModel(linked, weights, folder.resolve(PackageFiles.SAMPLING_RUN)));
         int nodes = linked.graph().nodeCount();
         manifest.linkedModel(PackageFiles.SAMPLING_RUN, guided, nodes);

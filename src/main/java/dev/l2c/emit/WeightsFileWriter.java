@@ -1,5 +1,6 @@
 package dev.l2c.emit;
 
+import dev.l2c.error.Cancellation;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
 import dev.l2c.ir.serde.OnnxWriter;
@@ -60,6 +61,7 @@ public final class WeightsFileWriter implements WeightsSink {
 
     @Override
     public OnnxWriter.ExternalRef place(Tensor tensor) {
+        Cancellation.checkUnchecked(); // copying 2.5 GiB of weights takes seconds: stop between tensors
         if (WeightsSink.embedded(tensor)) {
             return null;
         }

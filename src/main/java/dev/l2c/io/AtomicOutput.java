@@ -1,5 +1,6 @@
 package dev.l2c.io;
 
+import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 
@@ -116,6 +117,11 @@ public final class AtomicOutput {
             if (!filled) {
                 deleteTreeQuietly(temp);
             }
+        }
+        if (Cancellation.requested()) {
+            // filled, but the command is being stopped: the new folder is not published
+            deleteTreeQuietly(temp);
+            throw Cancellation.interrupted();
         }
         syncFolder(temp);
         if (!exists) {

@@ -10,12 +10,14 @@ import ai.onnxruntime.TensorInfo;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.pkg.CacheNames;
 import dev.l2c.emit.CacheStepGraph;
+import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.serde.OnnxWriter;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
+import dev.l2c.runtime.OrtFailures;
 import dev.l2c.runtime.OrtRuntime;
 
 import java.io.ByteArrayOutputStream;
@@ -62,7 +64,7 @@ final class RoutingEvaluator implements AutoCloseable {
     /**
      * @param batch the model batch every run uses (twice the images under classifier-free guidance)
      */
-    RoutingEvaluator(LoadedModel model, int batch, OrtRuntime.Options options) throws ProviderException {
+    RoutingEvaluator(LoadedModel model, int batch, OrtRuntime.Options options) throws L2cException {
         this.card = model.card();
         this.model = model;
         this.options = options;
@@ -110,11 +112,11 @@ final class RoutingEvaluator implements AutoCloseable {
         return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
     }
 
-    private OrtSession open(Model graph, OrtRuntime.Options options, LoadedModel model) throws ProviderException {
+    private OrtSession open(Model graph, OrtRuntime.Options options, LoadedModel model) throws L2cException {
         return open(graph, options, model, 1);
     }
 
-    private OrtSession open(Model graph, OrtRuntime.Options options, LoadedModel model, int sharing) throws ProviderException {
+    private OrtSession open(Model graph, OrtRuntime.Options options, LoadedModel model, int sharing) throws L2cException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {
             OnnxWriter.write(graph, OnnxWriter.TensorPlacement.EMBED_ALL, bytes);
@@ -129,7 +131,7 @@ final class RoutingEvaluator implements AutoCloseable {
         }
     }
 
-    private int outputChannels(OrtSession session, LoadedModel model) throws ProviderException {
+    private int outputChannels(OrtSession session, LoadedModel model) throws L2cException {
         try {
             long[] shape = ((TensorInfo) session.getOutputInfo().get(card.output()).getInfo()).getShape();
             return (int) (shape.length == 4 && shape[1] > 0 ? shape[1] : card.channels() * (card.learnedSigma() ? 2L : 1L));
@@ -143,7 +145,7 @@ final class RoutingEvaluator implements AutoCloseable {
     }
 
     /** A branch cache of this evaluator's batch. */
-    BranchCache newCache() throws ProviderException {
+    BranchCache newCache() throws L2cException {
         return new BranchCache(env, layers, batch);
     }
 
@@ -151,7 +153,7 @@ final class RoutingEvaluator implements AutoCloseable {
      * A full evaluation of {@code in}; when {@code branchesInto} is not null every branch value is
      * written into it.
      */
-    float[] probe(ModelInput in, BranchCache branchesInto) throws ProviderException {
+    float[] probe(ModelInput in, BranchCache branchesInto) throws L2cException {
         set(in);
         Map<String, OnnxValue> pinned = new HashMap<>();
         pinned.put(card.output(), outputTensor);
@@ -169,7 +171,7 @@ final class RoutingEvaluator implements AutoCloseable {
      * (and its computed value when 0). When {@code freshInto} is not null, the computed branch
      * values are written into it (for every layer, whatever the mask).
      */
-    float[] blend(ModelInput in, BranchCache cached, float[] mask, BranchCache freshInto) throws ProviderException {
+    float[] blend(ModelInput in, BranchCache cached, float[] mask, BranchCache freshInto) throws L2cException {
         if (mask.length != layers.size()) {
             throw new IllegalArgumentException("mask of " + mask.length + " values for " + layers.size() + " layers");
         }
@@ -197,7 +199,7 @@ final class RoutingEvaluator implements AutoCloseable {
      * {@code computed} (−1: every layer reused). Runs a graph pruned to that one layer (compiled on
      * first use, as {@code l2c compile} would), so it costs a small fraction of a full evaluation.
      */
-    float[] reuseAllBut(ModelInput in, BranchCache cached, int computed) throws ProviderException {
+    float[] reuseAllBut(ModelInput in, BranchCache cached, int computed) throws L2cException {
         int l = layers.size();
         int slot = computed < 0 ? l : computed;
         int[] reads = new int[computed < 0 ? l : l - 1];
@@ -250,12 +252,12 @@ final class RoutingEvaluator implements AutoCloseable {
     }
 
     private void run(OrtSession session, Map<String, OnnxTensorLike> inputs, Map<String, OnnxValue> pinned, String what)
-            throws ProviderException {
+            throws L2cException {
         long t0 = System.nanoTime();
         try {
-            session.run(inputs, Set.of(), pinned).close();
+            session.run(inputs, Set.of(), pinned, OrtRuntime.runOptions()).close();
         } catch (OrtException e) {
-            throw new ProviderException(null, "ONNX Runtime failed in " + what + ": " + e.getMessage());
+            throw OrtFailures.running(null, what, e);
         }
         runNanos += System.nanoTime() - t0;
         runs++;

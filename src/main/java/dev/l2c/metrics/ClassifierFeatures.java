@@ -8,7 +8,9 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
+import dev.l2c.runtime.OrtFailures;
 import dev.l2c.runtime.OrtRuntime;
 
 import java.nio.FloatBuffer;
@@ -83,7 +85,7 @@ public final class ClassifierFeatures implements AutoCloseable {
     }
 
     /** Opens the classifier with batches of {@value #DEFAULT_BATCH} images. */
-    public static ClassifierFeatures open(Path model) throws InvalidInputException, ProviderException {
+    public static ClassifierFeatures open(Path model) throws L2cException {
         return open(model, DEFAULT_BATCH);
     }
 
@@ -92,9 +94,9 @@ public final class ClassifierFeatures implements AutoCloseable {
      *
      * @throws InvalidInputException if the file is missing or its inputs and outputs are not the
      *     classifier's
-     * @throws ProviderException if ONNX Runtime cannot load it
+     * @throws L2cException if ONNX Runtime cannot load it
      */
-    public static ClassifierFeatures open(Path model, int batchSize) throws InvalidInputException, ProviderException {
+    public static ClassifierFeatures open(Path model, int batchSize) throws L2cException {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         }
@@ -171,12 +173,12 @@ public final class ClassifierFeatures implements AutoCloseable {
     }
 
     /** The feature vectors of {@code n} images given as {@code [n, C, H, W]} in [-1, 1], flattened. */
-    public float[] features(float[] images, int n) throws ProviderException {
+    public float[] features(float[] images, int n) throws L2cException {
         return run(images, n, false).features();
     }
 
     /** The Gaussian statistics of the feature vectors of {@code n} images ({@code n} ≥ 2). */
-    public FeatureStatistics statistics(float[] images, int n) throws ProviderException {
+    public FeatureStatistics statistics(float[] images, int n) throws L2cException {
         return FeatureStatistics.of(features(images, n), n, featureDim);
     }
 
@@ -185,9 +187,9 @@ public final class ClassifierFeatures implements AutoCloseable {
      * [-1, 1], flattened. Values outside [-1, 1] (a sampler without clipping) are passed on unchanged.
      *
      * @throws IllegalArgumentException if {@code images} does not hold n images
-     * @throws ProviderException if ONNX Runtime fails to run the graph
+     * @throws L2cException if ONNX Runtime fails to run the graph
      */
-    public Outputs run(float[] images, int n, boolean withLogits) throws ProviderException {
+    public Outputs run(float[] images, int n, boolean withLogits) throws L2cException {
         if (n < 0 || (long) n * imageElements != images.length) {
             throw new IllegalArgumentException(images.length + " values are not " + n + " images of "
                     + Arrays.toString(imageShape) + " (" + imageElements + " values each)");
@@ -200,14 +202,13 @@ public final class ClassifierFeatures implements AutoCloseable {
             long[] shape = {count, imageShape[0], imageShape[1], imageShape[2]};
             FloatBuffer slice = FloatBuffer.wrap(images, start * imageElements, count * imageElements).slice();
             try (OnnxTensor input = OnnxTensor.createTensor(environment, slice, shape);
-                 OrtSession.Result result = session.run(Map.of(INPUT, input), wanted)) {
+                 OrtSession.Result result = session.run(Map.of(INPUT, input), wanted, OrtRuntime.runOptions())) {
                 copyOut(result, FEATURES, features, start * featureDim, count * featureDim);
                 if (withLogits) {
                     copyOut(result, LOGITS, logits, start * classes, count * classes);
                 }
             } catch (OrtException e) {
-                throw new ProviderException(model, "ONNX Runtime failed on images " + start + ".."
-                        + (start + count - 1) + ": " + e.getMessage().split("\n")[0], e);
+                throw OrtFailures.running(model, "images " + start + ".." + (start + count - 1), e);
             }
         }
         return new Outputs(n, features, logits);

@@ -1,5 +1,6 @@
 package dev.l2c.metrics;
 
+import dev.l2c.error.L2cException;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.ProviderException;
@@ -54,7 +55,7 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
 
     /** The test-set statistics from the default images file and the default cache. */
     public static FashionMnistReference testSet(ClassifierFeatures classifier)
-            throws InvalidInputException, ProviderException, OutputException {
+            throws L2cException {
         return of(classifier, FashionMnist.testImages(), DEFAULT_CACHE);
     }
 
@@ -68,7 +69,7 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
      * @throws OutputException if the cache cannot be written; choose another cache location
      */
     public static FashionMnistReference of(ClassifierFeatures classifier, Path images, Path cache)
-            throws InvalidInputException, ProviderException, OutputException {
+            throws L2cException {
         FashionMnist.requirePresent(images);
         String classifierSha = sha256(classifier.model());
         String imagesSha = sha256(images);

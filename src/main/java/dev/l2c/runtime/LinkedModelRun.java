@@ -88,12 +88,12 @@ public final class LinkedModelRun implements SampleGenerator {
                 inputs.put(linked.guidanceScale(), scale);
             }
             long t0 = System.nanoTime();
-            session.run(inputs, Set.of(), Map.of(linked.samples(), out.tensor)).close();
+            session.run(inputs, Set.of(), Map.of(linked.samples(), out.tensor), OrtRuntime.runOptions()).close();
             long wall = System.nanoTime() - t0;
             progress.advance(evaluations(), wall);
             return new SampleRun.Output(out.read(), new long[0], wall, wall);
         } catch (OrtException e) {
-            throw new ProviderException(file, "ONNX Runtime failed running the linked model: " + e.getMessage());
+            throw OrtFailures.running(file, "the sampling run", e);
         }
     }
 

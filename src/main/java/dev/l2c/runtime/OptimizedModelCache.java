@@ -3,6 +3,7 @@ package dev.l2c.runtime;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.pkg.Sha256;
@@ -43,7 +44,7 @@ final class OptimizedModelCache {
 
     /** The session for {@code model}, from the cache under {@code root} when present, else created and saved there. */
     static OrtSession open(OrtEnvironment env, Path root, Path model, String modelSha, String weightsSha,
-                           OrtRuntime.Options options) throws ProviderException {
+                           OrtRuntime.Options options) throws L2cException {
         Path entry = root.resolve(key(modelSha, weightsSha));
         if (Files.isRegularFile(entry.resolve(COMPLETE))) {
             try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
@@ -74,8 +75,8 @@ final class OptimizedModelCache {
         } catch (OrtException e) {
             AtomicOutput.deleteTreeQuietly(temp);
             throw new ProviderException(model, "cannot configure ONNX Runtime: " + e.getMessage());
-        } catch (ProviderException e) {
-            AtomicOutput.deleteTreeQuietly(temp);
+        } catch (L2cException e) {
+            AtomicOutput.deleteTreeQuietly(temp); // a half-written entry never stays, whatever stopped it
             throw e;
         }
         try {

@@ -5,6 +5,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import dev.l2c.error.Cancellation;
+import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 
 import java.nio.file.Path;
@@ -96,7 +98,9 @@ public final class OrtRuntime {
             try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
                 t.setGlobalIntraOpNumThreads(n);
                 t.setGlobalInterOpNumThreads(1);
-                environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "l2c", t);
+                // FATAL: ONNX Runtime's own log lines (coloured, on stderr, before our one-line error) stay
+                // silent; every failure reaches the user as the exception's message instead
+                environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "l2c", t);
                 environmentThreads = n;
             } catch (OrtException | IllegalStateException e) {
                 // an environment made elsewhere in this JVM (tests): share it, with its own threads
@@ -105,6 +109,34 @@ public final class OrtRuntime {
             }
         }
         return environment;
+    }
+
+    /**
+     * Removes the folder ONNX Runtime's Java binding extracted its native libraries into
+     * ({@code java.io.tmpdir/onnxruntime-java*}): its own clean-up leaves the folder behind at every
+     * start. Call once the process is done with ONNX Runtime (the CUDA build extracts its provider
+     * library there when CUDA is first asked for). Does nothing when ONNX Runtime was never loaded.
+     */
+    public static synchronized void removeNativeStagingFolder() {
+        if (environment == null) {
+            return;
+        }
+        try {
+            java.lang.reflect.Field f = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+            f.setAccessible(true);
+            Object dir = f.get(null);
+            if (dir instanceof Path p && p.getFileName().toString().startsWith("onnxruntime-java")) {
+                // the libraries it extracted are loaded already: on Linux removing the files is safe
+                try (var files = java.nio.file.Files.list(p)) {
+                    for (Path lib : files.toList()) {
+                        java.nio.file.Files.deleteIfExists(lib);
+                    }
+                }
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+            // another ONNX Runtime version, or the folder is still in use: leave it
+        }
     }
 
     /** Threads of the global pool, or -1 when the environment was created by someone else. */
@@ -155,11 +187,38 @@ public final class OrtRuntime {
     }
 
     /** Opens a session on a model file (external data resolves beside it). */
-    public static OrtSession open(Path model, OrtSession.SessionOptions so) throws ProviderException {
+    public static OrtSession open(Path model, OrtSession.SessionOptions so) throws L2cException {
+        Cancellation.check();
         try {
             return environment.createSession(model.toString(), so);
         } catch (OrtException e) {
-            throw new ProviderException(model, "ONNX Runtime cannot load this graph: " + e.getMessage().split("\n")[0]);
+            throw OrtFailures.loading(model, e);
         }
+    }
+
+    private static OrtSession.RunOptions runOptions;
+
+    /**
+     * The options every run of this process uses: one object, so that a stop request (SIGINT/SIGTERM,
+     * {@link Cancellation}) sets its terminate flag and whatever session is running returns.
+     */
+    public static synchronized OrtSession.RunOptions runOptions() throws ProviderException {
+        if (runOptions == null) {
+            try {
+                OrtSession.RunOptions ro = new OrtSession.RunOptions();
+                ro.setLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+                runOptions = ro;
+            } catch (OrtException e) {
+                throw new ProviderException(null, "cannot configure ONNX Runtime: " + e.getMessage());
+            }
+            Cancellation.onRequest(() -> {
+                try {
+                    runOptions.setTerminate(true);
+                } catch (OrtException e) {
+                    // nothing more to tell it: the command stops at its next check
+                }
+            });
+        }
+        return runOptions;
     }
 }

@@ -118,7 +118,8 @@ public final class PackageExecutor implements ModelExecutor {
             }
             OrtSession session = sessions.get(step.graph());
             long t0 = System.nanoTime();
-            OrtSession.Result result = session.run(inputs, requestedOutputs.get(evaluation), Map.of(card.output(), out.tensor));
+            OrtSession.Result result = session.run(inputs, requestedOutputs.get(evaluation), Map.of(card.output(), out.tensor),
+                    OrtRuntime.runOptions());
             runNanos += System.nanoTime() - t0;
             // The Result is not closed: it would close the cache tensors, which live on until their last reader.
             for (PackageManifest.CacheOutput o : step.cacheOutputs()) {
@@ -138,8 +139,7 @@ public final class PackageExecutor implements ModelExecutor {
             nextEvaluation++;
             return out.read();
         } catch (OrtException e) {
-            throw new ProviderException(pkg.file(step.graph()),
-                    "ONNX Runtime failed at step " + evaluation + ": " + e.getMessage());
+            throw OrtFailures.running(pkg.file(step.graph()), "step " + evaluation, e);
         }
     }
 

@@ -28,7 +28,7 @@ public final class PlainModelExecutor implements ModelExecutor {
     private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
     private long runNanos;
 
-    public PlainModelExecutor(Path file, ModelCard card, OrtRuntime.Options options) throws ProviderException {
+    public PlainModelExecutor(Path file, ModelCard card, OrtRuntime.Options options) throws L2cException {
         this.file = file;
         this.card = card;
         this.env = OrtRuntime.environment(options.threads());
@@ -38,7 +38,7 @@ public final class PlainModelExecutor implements ModelExecutor {
         this.outputChannels = outputChannels(session, card, file);
     }
 
-    static long outputChannels(OrtSession session, ModelCard card, Path file) throws ProviderException {
+    static long outputChannels(OrtSession session, ModelCard card, Path file) throws L2cException {
         try {
             TensorInfo info = (TensorInfo) session.getOutputInfo().get(card.output()).getInfo();
             long[] shape = info.getShape();
@@ -62,11 +62,11 @@ public final class PlainModelExecutor implements ModelExecutor {
             Map<String, OnnxTensorLike> inputs = Map.of(card.sampleInput(), io.sampleTensor,
                     card.timestepInput(), io.timestepTensor, card.labelInput(), io.labelTensor);
             long t0 = System.nanoTime();
-            session.run(inputs, Set.of(), Map.of(card.output(), out.tensor)).close();
+            session.run(inputs, Set.of(), Map.of(card.output(), out.tensor), OrtRuntime.runOptions()).close();
             runNanos += System.nanoTime() - t0;
             return out.read();
         } catch (OrtException e) {
-            throw new ProviderException(file, "ONNX Runtime failed at evaluation " + evaluation + ": " + e.getMessage());
+            throw OrtFailures.running(file, "evaluation " + evaluation, e);
         }
     }
 

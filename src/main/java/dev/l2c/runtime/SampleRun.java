@@ -1,5 +1,6 @@
 package dev.l2c.runtime;
 
+import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
 import dev.l2c.model.ModelCard;
@@ -60,6 +61,7 @@ public final class SampleRun {
         long ortBefore = executor.runNanos();
         executor.reset();
         NoisePredictor predictor = (evaluation, x, modelTime) -> {
+            Cancellation.check();
             long t0 = System.nanoTime();
             System.arraycopy(x, 0, modelX, 0, batch * perSample);
             if (guided) {
