@@ -19,7 +19,7 @@ import java.io.PrintWriter;
 @Command(name = "l2c", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Main.Version.class,
         description = "Ahead-of-time Learning-to-Cache for diffusion transformers: compile cache schedules into "
                 + "per-step ONNX graphs and sample with ONNX Runtime.",
-        subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class,
+        subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class, VerifyCommand.class,
                 LearnCommand.class, BenchCommand.class, MemoryBenchCommand.class, BuildModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -47,7 +47,20 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code (for tests). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        return afterStop(cl.execute(args), cl.getErr());
+        return afterStop(execute(cl, args), cl.getErr());
+    }
+
+    /** picocli's execute, with the Java heap running out reported as one line (exit 8) like other errors. */
+    private static int execute(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            PrintWriter err = cl.getErr();
+            err.println("l2c: out of memory: the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB) is too small for this work; give it more with L2C_JAVA_OPTS=-Xmx8g, or do less at once");
+            err.flush();
+            return new dev.l2c.error.OutOfMemory(null, "").exitCode();
+        }
     }
 
     /** A stop that arrived after the command finished still ends the process with the signal's status. */
@@ -65,7 +78,7 @@ public final class Main implements Runnable {
     public static int run(PrintWriter err, String... args) {
         CommandLine cl = commandLine();
         cl.setErr(err);
-        return afterStop(cl.execute(args), err);
+        return afterStop(execute(cl, args), err);
     }
 
     static CommandLine commandLine() {

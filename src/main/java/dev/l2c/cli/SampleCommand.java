@@ -1,11 +1,13 @@
 package dev.l2c.cli;
 
 import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
 import dev.l2c.bench.ProcessMemory;
+import dev.l2c.io.DataKind;
 import dev.l2c.io.ImageGrid;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npy;
@@ -13,14 +15,13 @@ import dev.l2c.io.Progress;
 import dev.l2c.io.TempFolder;
 import dev.l2c.model.LoadedModel;
 import dev.l2c.model.ModelCard;
-import dev.l2c.metrics.FashionMnist;
 import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.runtime.InitialNoise;
+import dev.l2c.runtime.BatchedSampling;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.SampleGenerator;
 import dev.l2c.runtime.SampleGenerators;
-import dev.l2c.runtime.SampleRun;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleJson;
@@ -29,7 +30,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -38,41 +38,63 @@ import java.util.concurrent.Callable;
 
 /** {@code l2c sample PKG|MODEL}: generate images. */
 @Command(name = "sample", description = {
-        "Generate images with a compiled package, or with a plain model (every step full, or --schedule to compile on the fly).",
-        "Writes a PNG grid (-o) and optionally the final samples as .npy (float32 [n, C, H, W])."})
+        "Generate images with a compiled package (stepwise or linked), or with a plain model (every step full, or "
+                + "--schedule to compile on the fly).",
+        "Any number of images, a batch at a time (--batch); writes a PNG grid (-o, the first "
+                + SampleCommand.GRID_MAX + " images) and optionally every sample as .npy (float32 [n, C, H, W], "
+                + "written as the batches finish)."})
 final class SampleCommand implements Callable<Integer> {
+    /** The grid shows at most this many images: a grid of a million tiles helps nobody. */
+    static final int GRID_MAX = 100;
+    /** More images than this in one command is surely a typo. */
+    static final long MAX_IMAGES = 100_000_000L;
+
     @Parameters(paramLabel = "PKG|MODEL", description = "A package folder from `l2c compile`, or an ONNX model.")
     Path target;
 
-    @Option(names = "--schedule", paramLabel = "FILE", description = "With a MODEL: compile this schedule first (into a temporary package).")
+    @Option(names = "--schedule", paramLabel = "FILE", description = "With a MODEL: compile this schedule first "
+            + "(into a temporary package).")
     Path schedulePath;
 
     @Option(names = "--nfe", description = "With a plain MODEL: model evaluations (default 20).")
     Integer nfe;
 
-    @Option(names = "--labels", split = ",", paramLabel = "L,L,...", description = "Class label of each image (default: 0,1,2,... cycling).")
+    @Option(names = "--labels", split = ",", paramLabel = "L,L,...", description = "Class label of each image "
+            + "(default: 0,1,2,... cycling).")
     long[] labels;
 
-    @Option(names = {"-n", "--count"}, description = "Number of images when no --labels or --noise fix it (default 8).")
-    Integer count;
+    @Option(names = {"-n", "--count"}, description = "Number of images when no --labels or --noise fix it "
+            + "(default 8).")
+    Long count;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial noise (Java's Gaussian generator).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial noise (Java's Gaussian "
+            + "generator, drawn in image order: the same images whatever the batch).")
     long seed;
 
-    @Option(names = "--noise", paramLabel = "FILE.npy", description = "Initial noise x_T, float32 [n, C, H, W] (e.g. from a PyTorch run).")
+    @Option(names = "--noise", paramLabel = "FILE.npy", description = "Initial noise x_T, float32 (or float64) "
+            + "[n, C, H, W], e.g. from a PyTorch run.")
     Path noise;
 
     @Option(names = "--cfg", description = "Classifier-free guidance scale (default: the card's; 1 = no guidance).")
     Float cfg;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "samples.png", paramLabel = "FILE.png", description = "PNG grid to write.")
+    @Option(names = "--batch", paramLabel = "B", description = "Images per model run (default: as many as fit 1 GiB "
+            + "of activations, at most 256; the output says which).")
+    Integer batch;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "samples.png", paramLabel = "FILE.png",
+            description = "PNG grid to write (the first " + GRID_MAX + " images).")
     Path grid;
 
-    @Option(names = "--npy", paramLabel = "FILE.npy", description = "Also write the final samples as float32 .npy.")
+    @Option(names = "--npy", paramLabel = "FILE.npy", description = "Also write every sample as float32 .npy.")
     Path npy;
 
     @Option(names = "--columns", description = "Images per row of the grid (default: up to 10).")
     Integer columns;
+
+    @Option(names = "--verify", description = "Check every package file's SHA-256, the weights' too, before "
+            + "sampling.")
+    boolean verify;
 
     @Mixin
     RuntimeOptions runtimeOptions;
@@ -81,36 +103,41 @@ final class SampleCommand implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--stats", paramLabel = "FILE.json",
-            description = "Write timings and the process's peak resident memory (VmHWM) as JSON.")
+            description = "Write timings and the process's resident memory (VmHWM) as JSON.")
     Path stats;
 
     @Mixin
     ModelOptions modelOptions;
 
-    /** Resident memory around the run: before it, its own peak (-1 when unknown), the peak before it. */
-    private long[] runMemory = {-1, -1, -1};
-
     @Mixin
     SamplerOptions samplerOptions;
+
+    /** Resident memory around the run: before it, its own peak (-1 when unknown), the peak before it. */
+    private long[] runMemory = {-1, -1, -1};
 
     @Override
     public Integer call() throws L2cException {
         OrtRuntime.Options options = runtimeOptions.toOptions();
-        checkWritable(grid);
-        if (npy != null) {
-            checkWritable(npy);
-        }
+        checkOptions();
         if (CompiledPackage.isPackage(target)) {
             if (schedulePath != null) {
                 throw new UsageException("--schedule is for a plain MODEL; " + target + " is already compiled");
             }
             return samplePackage(CompiledPackage.open(target), options);
         }
+        if (verify) {
+            throw new UsageException("--verify checks a package; " + target + " is a model");
+        }
+        if (Files.isDirectory(target)) {
+            throw new InvalidInputException(target, "is a folder without " + PackageFiles.MANIFEST
+                    + ": not an l2c package (compile one with `l2c compile`)");
+        }
         LoadedModel m = modelOptions.load(target);
+        long tokenBytes = m.layers().size() == 0 ? 0 : m.layers().layer(0).bytes(1);
         if (schedulePath == null) {
             Sampler sampler = samplerOptions.create(m.card(), nfe == null ? 20 : nfe);
             try (SampleGenerator gen = SampleGenerators.plain(m.file(), m.card(), sampler, options)) {
-                return generate(gen, m.card(), sampler.name(), "full schedule (plain model)");
+                return generate(gen, m.card(), sampler.name(), "full schedule (plain model)", tokenBytes, 0, m.file());
             }
         }
         Schedule schedule = ScheduleJson.read(schedulePath);
@@ -122,6 +149,32 @@ final class SampleCommand implements Callable<Integer> {
             Path pkg = tmp.resolve("package");
             ScheduleCompiler.compile(m, schedule, schedulePath, sampler, pkg);
             return samplePackage(CompiledPackage.open(pkg), options);
+        }
+    }
+
+    /** Everything that can be checked before any work: outputs writable, option values in range. */
+    private void checkOptions() throws L2cException {
+        if (!grid.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new UsageException("-o writes a PNG grid: name it FILE.png, not " + grid);
+        }
+        checkWritable(grid);
+        if (npy != null) {
+            if (!npy.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+                throw new UsageException("--npy writes a .npy file: name it FILE.npy, not " + npy);
+            }
+            checkWritable(npy);
+        }
+        if (columns != null && (columns < 1 || columns > GRID_MAX)) {
+            throw new UsageException("--columns must be between 1 and " + GRID_MAX + ", not " + columns);
+        }
+        if (batch != null && batch < 1) {
+            throw new UsageException("--batch must be at least 1, not " + batch);
+        }
+        if (count != null && (count < 1 || count > MAX_IMAGES)) {
+            throw new UsageException("--count must be between 1 and " + MAX_IMAGES + ", not " + count);
+        }
+        if (cfg != null && !Float.isFinite(cfg)) {
+            throw new UsageException("--cfg must be a finite number, not " + cfg);
         }
     }
 
@@ -138,77 +191,114 @@ final class SampleCommand implements Callable<Integer> {
             throw new UsageException("--no-clip is fixed when a package is compiled; " + pkg.folder() + " clips x0 to "
                     + (m.sampler().clip() == null ? "nothing" : m.sampler().clip()));
         }
+        if (verify) {
+            long t0 = System.nanoTime();
+            pkg.verify();
+            System.err.printf(Locale.ROOT, "verified %s: %d files match their SHA-256 (%.2f s)%n", pkg.folder(),
+                    m.files().size(), (System.nanoTime() - t0) / 1e9);
+        }
+        long tokenBytes = m.layers().size() == 0 ? 0 : m.layers().layers().get(0).bytesPerSample();
         try (SampleGenerator gen = SampleGenerators.open(pkg, options)) {
             return generate(gen, m.card(), m.sampler().name(), String.format(Locale.ROOT, "%s, ideal speedup %.2fx",
-                    gen.describe(), m.idealSpeedup()));
+                    gen.describe(), m.idealSpeedup()), tokenBytes, m.totals().peakCacheBytesPerSample(), pkg.folder());
         }
     }
 
-    private int generate(SampleGenerator gen, ModelCard card, String samplerName, String what) throws L2cException {
-        float[] xT;
-        int n;
+    private int generate(SampleGenerator gen, ModelCard card, String samplerName, String what, long tokenBytes,
+                         long cacheBytesPerSample, Path source) throws L2cException {
+        int per = card.sampleElements();
+        long n;
+        BatchedSampling.NoiseSource noiseSource;
         if (noise != null) {
             NdArray a = Npy.read(noise);
             long[] s = a.shape();
-            if (s.length != 4 || s[1] != card.channels() || s[2] != card.height() || s[3] != card.width()) {
-                throw new MismatchException(noise, "noise has shape " + Arrays.toString(s) + " but the model samples [n, "
-                        + card.channels() + ", " + card.height() + ", " + card.width() + "]");
+            if (a.kind() == DataKind.INT64) {
+                throw new InvalidInputException(noise, "holds integers; the initial noise must be float32 (or float64) "
+                        + "Gaussian values");
             }
-            xT = a.asFloats();
-            n = (int) s[0];
+            if (s.length != 4 || s[1] != card.channels() || s[2] != card.height() || s[3] != card.width() || s[0] < 1) {
+                throw new MismatchException(noise, "noise has shape " + Arrays.toString(s) + " but the model samples [n, "
+                        + card.channels() + ", " + card.height() + ", " + card.width() + "] with n >= 1");
+            }
+            n = s[0];
+            if (count != null && count != n) {
+                throw new UsageException("--count " + count + " but the noise holds " + n + " images");
+            }
+            noiseSource = BatchedSampling.fromArray(a.asFloats(), per, noise);
         } else {
             n = labels != null ? labels.length : (count == null ? 8 : count);
-            if (n < 1) {
-                throw new UsageException("need at least one image (--count)");
-            }
-            xT = InitialNoise.gaussian(seed, n * card.sampleElements());
+            noiseSource = BatchedSampling.gaussian(seed, per);
         }
-        long[] y = labels != null ? labels : FashionMnist.balancedLabels(n, card.classes());
-        if (y.length != n) {
-            throw new UsageException("--labels gives " + y.length + " labels but the noise holds " + n + " images");
+        if (labels != null && labels.length != n) {
+            throw new UsageException("--labels gives " + labels.length + " labels but there are " + n + " images");
         }
-        for (long label : y) {
-            if (label < 0 || label >= card.classes()) {
-                throw new UsageException("label " + label + " is outside 0.." + (card.classes() - 1));
+        if (labels != null) {
+            for (long label : labels) {
+                if (label < 0 || label >= card.classes()) {
+                    throw new UsageException("label " + label + " is outside 0.." + (card.classes() - 1));
+                }
             }
         }
+        long[] given = labels;
+        int classes = card.classes();
+        BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : i -> i % classes;
         float scale = cfg != null ? cfg : card.defaultCfg();
-        SampleRun.Output out;
+        long bytesPerImage = (16 * tokenBytes + cacheBytesPerSample) * (scale != 1f ? 2 : 1);
+        int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);
+        if ((long) b * per > Integer.MAX_VALUE / 2) {
+            throw new UsageException("--batch " + b + " needs " + ((long) b * per) + " values per batch; use a smaller one");
+        }
+        int shown = (int) Math.min(n, GRID_MAX);
+        float[] gridSamples = new float[shown * per];
+        long batches = (n + b - 1) / b;
+        BatchedSampling.Result result;
         long peakBeforeRun = ProcessMemory.peakRssBytes();
         long rssBeforeRun = ProcessMemory.rssBytes();
         // the peak of the run alone (activations, caches), apart from the session creation's
         boolean peakReset = stats != null && ProcessMemory.resetPeak();
-        try (Progress progress = Progress.start("sampling", gen.evaluations(), !quiet)) {
-            out = gen.generate(new SampleRun.Request(xT, y, scale), progress);
+        try (Npy.FloatStreamWriter npyOut = npy == null ? null
+                : Npy.streamFloats(npy, n, card.channels(), card.height(), card.width());
+             Progress progress = Progress.start("sampling", batches * gen.evaluations(), !quiet)) {
+            result = BatchedSampling.run(gen, card, n, b, noiseSource, labelOf, scale, progress, (first, k, samples, y) -> {
+                if (npyOut != null) {
+                    npyOut.append(samples, 0, k * per);
+                }
+                if (first < shown) {
+                    int keep = (int) Math.min(k, shown - first);
+                    System.arraycopy(samples, 0, gridSamples, (int) first * per, keep * per);
+                }
+            }, source);
+            if (npyOut != null) {
+                npyOut.commit();
+            }
         }
         runMemory = new long[]{rssBeforeRun, peakReset ? ProcessMemory.peakRssBytes() : -1, peakBeforeRun};
-        int cols = columns != null ? columns : Math.min(n, 10);
-        ImageGrid.writeSamplesPng(grid, out.samples(), n, card.channels(), card.height(), card.width(), cols,
+        int cols = columns != null ? columns : Math.min(shown, 10);
+        ImageGrid.writeSamplesPng(grid, gridSamples, shown, card.channels(), card.height(), card.width(), cols,
                 Math.max(1, 56 / card.height()), card.rangeMin(), card.rangeMax());
-        if (npy != null) {
-            Npy.writeFloats(npy, out.samples(), n, card.channels(), card.height(), card.width());
-        }
         if (stats != null) {
-            writeStats(out, gen, samplerName, n, scale, what);
+            writeStats(result, gen, samplerName, n, scale, what);
         }
         String timing;
-        long[] steps = out.stepNanos();
+        long[] steps = result.stepNanos();
         if (steps.length > 0) {
             long[] sorted = steps.clone();
             Arrays.sort(sorted);
             timing = String.format(Locale.ROOT, "median step %s, %.2f%% outside ONNX Runtime",
-                    Units.millis(sorted[sorted.length / 2]), 100 * out.overheadShare());
+                    Units.millis(sorted[sorted.length / 2]), 100 * result.overheadShare());
         } else {
-            timing = "the whole run in one ONNX Runtime call";
+            timing = "each batch in one ONNX Runtime call";
         }
-        System.out.printf(Locale.ROOT, "wrote %s%s: %d images, %s-%d, cfg %.2f, %s; %.3f s (%s)%n",
-                grid, npy == null ? "" : " and " + npy, n, samplerName, gen.evaluations(), scale, what,
-                out.wallNanos() / 1e9, timing);
+        String batching = batches == 1 ? "1 batch" : String.format(Locale.ROOT, "%d batches of %d%s", batches, b,
+                batch == null ? " (default for this model)" : "");
+        System.out.printf(Locale.ROOT, "wrote %s%s%s: %d images in %s, %s-%d, cfg %.2f, %s; %.3f s (%s)%n",
+                grid, shown < n ? " (the first " + shown + ")" : "", npy == null ? "" : " and " + npy, n, batching,
+                samplerName, gen.evaluations(), scale, what, result.wallNanos() / 1e9, timing);
         return 0;
     }
 
-    private void writeStats(SampleRun.Output out, SampleGenerator gen, String samplerName, int n, float scale, String what)
-            throws OutputException {
+    private void writeStats(BatchedSampling.Result out, SampleGenerator gen, String samplerName, long n, float scale,
+                            String what) throws OutputException {
         var om = new com.fasterxml.jackson.databind.ObjectMapper();
         var root = om.createObjectNode();
         root.put("target", target.toString());
@@ -217,6 +307,8 @@ final class SampleCommand implements Callable<Integer> {
         root.put("nfe", gen.evaluations());
         root.put("open_seconds", gen.openSeconds());
         root.put("images", n);
+        root.put("batch", out.batch());
+        root.put("batches", out.batches());
         root.put("cfg", scale);
         root.put("wall_seconds", out.wallNanos() / 1e9);
         root.put("ort_seconds", out.ortNanos() / 1e9);
@@ -247,5 +339,4 @@ final class SampleCommand implements Callable<Integer> {
             throw new OutputException(file, "cannot write: it is a folder");
         }
     }
-
 }

@@ -59,6 +59,9 @@ final class ScheduleCommand implements Runnable {
         public Integer call() throws L2cException {
             RouterCheckpoint ckpt = RouterCheckpoint.read(router);
             String p = pattern != null ? pattern : RouterSchedules.inferPattern(ckpt);
+            if (!p.equals(Schedule.DIT_DDIM) && !p.equals(Schedule.UVIT_DPM2S)) {
+                throw new UsageException("--pattern must be dit-ddim or uvit-dpm2s, not '" + p + "'");
+            }
             Schedule s = RouterSchedules.fromRouter(ckpt, p, threshold != null ? threshold : RouterSchedules.defaultThreshold(p));
             ScheduleJson.write(s, output);
             report(s, output);
@@ -85,8 +88,9 @@ final class ScheduleCommand implements Runnable {
 
         @Override
         public Integer call() throws L2cException {
-            if (nfe < 1 || layers < 1) {
-                throw new UsageException("--nfe and --layers must be positive");
+            String size = Schedule.sizeProblem(nfe, layers);
+            if (size != null) {
+                throw new UsageException("--" + size);
             }
             if (!pattern.equals(Schedule.DIT_DDIM) && !pattern.equals(Schedule.UVIT_DPM2S)) {
                 throw new UsageException("--pattern must be dit-ddim or uvit-dpm2s");
@@ -117,8 +121,9 @@ final class ScheduleCommand implements Runnable {
 
         @Override
         public Integer call() throws L2cException {
-            if (nfe < 1 || layers < 1) {
-                throw new UsageException("--nfe and --layers must be positive");
+            String size = Schedule.sizeProblem(nfe, layers);
+            if (size != null) {
+                throw new UsageException("--" + size);
             }
             Schedule s = Schedule.allFull(nfe, layers, pattern);
             ScheduleJson.write(s, output);
@@ -174,6 +179,10 @@ final class ScheduleCommand implements Runnable {
 
         @Override
         public Integer call() throws L2cException {
+            String size = Schedule.sizeProblem(nfe, layers);
+            if (size != null) {
+                throw new UsageException("--" + size);
+            }
             Schedule s = build();
             ScheduleJson.write(s, output);
             report(s, output);

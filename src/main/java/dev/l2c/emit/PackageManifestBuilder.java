@@ -61,7 +61,7 @@ final class PackageManifestBuilder {
 
     void linkedModel(String file, boolean guided, int nodes) {
         linked = new PackageManifest.LinkedModel(file, SamplingRunGraph.NOISE, SamplingRunGraph.LABELS,
-                guided ? SamplingRunGraph.GUIDANCE_SCALE : null, SamplingRunGraph.SAMPLES, nodes);
+                guided ? SamplingRunGraph.GUIDANCE_SCALE : null, SamplingRunGraph.SAMPLES, SamplingRunGraph.STEP_CHECK, nodes);
     }
 
     void weights(long bytes, String mode) {

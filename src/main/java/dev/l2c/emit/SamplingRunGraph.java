@@ -57,6 +57,11 @@ public final class SamplingRunGraph {
     public static final String LABELS = "labels";
     public static final String GUIDANCE_SCALE = "guidance_scale";
     public static final String SAMPLES = "samples";
+    /**
+     * Second output, float32 [nfe]: per step the sum of 0·ε, so 0 where the step's noise estimate is
+     * finite and NaN where it holds a NaN or an infinity. The runner names the first failing step.
+     */
+    public static final String STEP_CHECK = "step_check";
     /** The symbol of the batch dimension of the linked model's inputs and output. */
     public static final String BATCH = "batch";
     /** The default-domain opset the sampler's operators need (Clip with min/max inputs, Slice with inputs). */
@@ -153,6 +158,8 @@ public final class SamplingRunGraph {
 
         List<Value> inputs = new ArrayList<>();
         List<Value> predictions = new ArrayList<>();
+        List<Value> checks = new ArrayList<>();
+        Value zeroF = scalar("zero_f", 0.0);
         inputs.add(noise);
         for (int k = 0; k < plan.steps().size(); k++) {
             CachePlan.Step step = plan.step(k);
@@ -166,6 +173,11 @@ public final class SamplingRunGraph {
             t.setType(TensorType.of(card.timestepType(), Shape.of(new Dim(modelBatchFactor, BATCH))));
             Value out = inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
             Value eps = noiseOf(p, out, c, half, scale);
+            // 0·ε sums to 0, or to NaN when ε holds a NaN or an infinity: two cheap nodes per step
+            Value check = op("ReduceSum", p + "check", List.of(op("Mul", p + "eps_times_zero", eps, zeroF)),
+                    Attribute.ofInt("keepdims", 1));
+            check.setType(TensorType.of(DataType.FLOAT, Shape.of(1, 1, 1, 1)));
+            checks.add(check);
             Value x0 = sample(op("Div", p + "x0_unclipped", sample(op("Sub", p + "z_minus_sigma_eps", z,
                     sample(op("Mul", p + "sigma_eps", eps, scalar(p + "sigma", e.sigma()))))), scalar(p + "alpha", e.alpha())));
             ClipRange clip = sampling.clip();
@@ -177,6 +189,15 @@ public final class SamplingRunGraph {
         }
 
         g.addOutput(inputs.get(inputs.size() - 1));
+        Value all = op("Concat", "step_checks", checks, Attribute.ofInt("axis", 0));
+        all.setType(TensorType.of(DataType.FLOAT, Shape.of(checks.size(), 1, 1, 1)));
+        Value taken = g.value(STEP_CHECK);
+        if (taken != null) {
+            g.renameValue(taken, g.freshName(STEP_CHECK + "_source"));
+        }
+        Value stepCheck = g.addNode("Reshape", List.of(all, ints("flat", checks.size())), List.of(STEP_CHECK)).output(0);
+        stepCheck.setType(TensorType.of(DataType.FLOAT, Shape.of(checks.size())));
+        g.addOutput(stepCheck);
     }
 
     /** ε from the model output: the first C channels, and for guidance the combination of the two halves. */

@@ -87,6 +87,79 @@ public final class AtomicOutput {
     }
 
     /**
+     * A file being written in pieces over a longer run (the samples of many batches): a temporary file
+     * beside {@code target} that {@link #commit()} flushes, syncs and renames over it, and that
+     * {@link #close()} deletes unless it was committed. Use with try-with-resources, so that a failure
+     * or a stop between the pieces leaves nothing behind.
+     */
+    public static final class PendingFile implements AutoCloseable {
+        private final Path target;
+        private final Path temp;
+        private final FileChannel channel;
+        private final OutputStream out;
+        private boolean committed;
+
+        private PendingFile(Path target, Path temp, FileChannel channel) {
+            this.target = target;
+            this.temp = temp;
+            this.channel = channel;
+            this.out = new BufferedOutputStream(new UnclosableStream(Channels.newOutputStream(channel)), BUFFER_BYTES);
+        }
+
+        /** The stream to write the content to; buffered; closing it is harmless. */
+        public OutputStream stream() {
+            return out;
+        }
+
+        public Path target() {
+            return target;
+        }
+
+        /** Makes the content the target's, atomically. */
+        public void commit() throws OutputException {
+            try {
+                out.flush();
+                channel.force(true);
+                channel.close();
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                committed = true;
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot write: " + describe(e), e);
+            }
+            syncFolder(target.toAbsolutePath().getParent());
+        }
+
+        /** Deletes the temporary file unless the content was committed. */
+        @Override
+        public void close() {
+            if (!committed) {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // deleting it is what matters
+                }
+                deleteQuietly(temp);
+            }
+        }
+    }
+
+    /** Starts writing {@code target} in pieces; see {@link PendingFile}. */
+    public static PendingFile pending(Path target) throws OutputException {
+        Path parent = checkParentWritable(target);
+        if (Files.isDirectory(target)) {
+            throw new OutputException(target, "cannot write: it is a folder; choose a file name");
+        }
+        Path temp = createUniqueFile(target, parent);
+        try {
+            return new PendingFile(target, temp, FileChannel.open(temp, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING));
+        } catch (IOException e) {
+            deleteQuietly(temp);
+            throw new OutputException(target, "cannot write: " + describe(e), e);
+        }
+    }
+
+    /**
      * Creates the folder {@code target}: a temp folder {@code target.tmp-<random>} beside it is filled by
      * {@code filler} and then renamed to {@code target}. If {@code target} exists this refuses with an
      * OutputException unless {@code replace} is true; then the old folder is renamed away, the new one
@@ -98,38 +171,123 @@ public final class AtomicOutput {
     public static void writeFolder(Path target, boolean replace, IoConsumer<Path> filler)
             throws OutputException, L2cException {
         Path parent = checkParentWritable(target);
-        boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
-        if (exists && !replace) {
-            throw new OutputException(target, "cannot write: it already exists; remove it, choose another "
-                    + "output folder, or ask for it to be replaced");
-        }
-        if (exists && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new OutputException(target, "cannot write: it exists and is not a folder; remove it first");
-        }
-        Path temp = createUniqueFolder(target, "tmp");
-        boolean filled = false;
-        try {
-            filler.accept(temp);
-            filled = true;
-        } catch (IOException e) {
-            throw new OutputException(target, "cannot write: " + describe(e), e);
-        } finally {
-            if (!filled) {
+        try (FolderLock lock = FolderLock.take(target)) {
+            removeStaleTemporaryFolders(target);
+            boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+            if (exists && !replace) {
+                throw new OutputException(target, "cannot write: it already exists; remove it, choose another "
+                        + "output folder, or ask for it to be replaced");
+            }
+            if (exists && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new OutputException(target, "cannot write: it exists and is not a folder; remove it first");
+            }
+            Path temp = createUniqueFolder(target, "tmp-" + ProcessHandle.current().pid());
+            boolean filled = false;
+            try {
+                filler.accept(temp);
+                filled = true;
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot write: " + describe(e), e);
+            } finally {
+                if (!filled) {
+                    deleteTreeQuietly(temp);
+                }
+            }
+            if (Cancellation.requested()) {
+                // filled, but the command is being stopped: the new folder is not published
                 deleteTreeQuietly(temp);
+                throw Cancellation.interrupted();
+            }
+            syncFolder(temp);
+            if (!exists) {
+                moveInto(temp, target);
+            } else {
+                swapIn(temp, target);
+            }
+            syncFolder(parent);
+        }
+    }
+
+    /**
+     * Deletes the temporary folders {@code NAME.tmp-<pid>-…} of {@code target} whose writing process is
+     * gone (killed with SIGKILL, or by the machine going down): nothing else would ever remove them. A
+     * folder whose process still runs is another writer's and is left alone.
+     */
+    static void removeStaleTemporaryFolders(Path target) {
+        Path absolute = target.toAbsolutePath();
+        String prefix = absolute.getFileName() + ".tmp-";
+        try (var siblings = Files.list(absolute.getParent())) {
+            for (Path p : siblings.toList()) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(prefix) || !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                String rest = name.substring(prefix.length());
+                int dash = rest.indexOf('-');
+                if (dash <= 0) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(rest.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        deleteTreeQuietly(p);
+                    }
+                } catch (NumberFormatException e) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+
+    /**
+     * An exclusive lock on writing {@code target}, held through a hidden lock file beside it: two
+     * commands writing the same package would otherwise race between their renames.
+     */
+    private static final class FolderLock implements AutoCloseable {
+        private final Path file;
+        private final FileChannel channel;
+        private final java.nio.channels.FileLock lock;
+
+        private FolderLock(Path file, FileChannel channel, java.nio.channels.FileLock lock) {
+            this.file = file;
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        static FolderLock take(Path target) throws OutputException {
+            Path absolute = target.toAbsolutePath();
+            Path file = absolute.resolveSibling("." + absolute.getFileName() + ".lock");
+            try {
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                java.nio.channels.FileLock lock;
+                try {
+                    lock = ch.tryLock();
+                } catch (java.nio.channels.OverlappingFileLockException e) {
+                    lock = null;
+                }
+                if (lock == null) {
+                    ch.close();
+                    throw new OutputException(target, "cannot write: another l2c command is writing it right now; wait "
+                            + "for it to finish or choose another output");
+                }
+                return new FolderLock(file, ch, lock);
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot write: cannot lock " + file + ": " + describe(e), e);
             }
         }
-        if (Cancellation.requested()) {
-            // filled, but the command is being stopped: the new folder is not published
-            deleteTreeQuietly(temp);
-            throw Cancellation.interrupted();
+
+        @Override
+        public void close() {
+            try {
+                Files.deleteIfExists(file); // removed while still held: a later writer locks a fresh file
+                lock.release();
+                channel.close();
+            } catch (IOException e) {
+                // the lock goes with the process anyway
+            }
         }
-        syncFolder(temp);
-        if (!exists) {
-            moveInto(temp, target);
-        } else {
-            swapIn(temp, target);
-        }
-        syncFolder(parent);
     }
 
     private static void moveInto(Path temp, Path target) throws OutputException {

@@ -129,6 +129,69 @@ public final class Npy {
         }
     }
 
+    /**
+     * A float32 .npy file of a known shape written batch by batch (the samples of a long run), so the
+     * whole array never has to be in memory. {@link #commit()} checks that exactly the announced number of
+     * elements was written and renames the file into place; {@link #close()} without a commit deletes it.
+     */
+    public static final class FloatStreamWriter implements AutoCloseable {
+        private final AtomicOutput.PendingFile file;
+        private final long expected;
+        private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private long written;
+
+        private FloatStreamWriter(AtomicOutput.PendingFile file, long expected) {
+            this.file = file;
+            this.expected = expected;
+        }
+
+        /** Appends {@code count} elements of {@code data} from {@code offset}. */
+        public void append(float[] data, int offset, int count) throws OutputException {
+            if (written + count > expected) {
+                throw new IllegalStateException("more elements than the announced shape holds");
+            }
+            try {
+                int perChunk = CHUNK_BYTES / Float.BYTES;
+                for (int i = 0; i < count; i += perChunk) {
+                    int n = Math.min(perChunk, count - i);
+                    chunk.clear().asFloatBuffer().put(data, offset + i, n);
+                    file.stream().write(chunk.array(), 0, n * Float.BYTES);
+                }
+            } catch (IOException e) {
+                throw new OutputException(file.target(), "cannot write: " + AtomicOutput.describe(e), e);
+            }
+            written += count;
+        }
+
+        public void commit() throws OutputException {
+            if (written != expected) {
+                throw new IllegalStateException("wrote " + written + " of " + expected + " elements");
+            }
+            file.commit();
+        }
+
+        @Override
+        public void close() {
+            file.close();
+        }
+    }
+
+    /** Starts a float32 .npy file of {@code shape} at {@code file}, to be filled in batches. */
+    public static FloatStreamWriter streamFloats(Path file, long... shape) throws OutputException {
+        AtomicOutput.PendingFile pending = AtomicOutput.pending(file);
+        try {
+            pending.stream().write(headerBytes(DataKind.FLOAT32, shape));
+        } catch (IOException e) {
+            pending.close();
+            throw new OutputException(file, "cannot write: " + AtomicOutput.describe(e), e);
+        }
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return new FloatStreamWriter(pending, n);
+    }
+
     /** Magic, version, header length and the padded header dict, as numpy writes them. */
     static byte[] headerBytes(DataKind kind, long[] shape) {
         String dict = "{'descr': '" + kind.npyDescr + "', 'fortran_order': False, 'shape': "

@@ -10,6 +10,7 @@ import dev.l2c.analysis.LayerDetector;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.ir.Dim;
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.io.StrictJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,20 +33,14 @@ public final class LayerMapFile {
     public static final String FORMAT = "l2c-layer-map";
     public static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final com.fasterxml.jackson.databind.json.JsonMapper READER = StrictJson.mapper(false);
 
     private LayerMapFile() {
     }
 
     /** Reads the named layers of a layer-map file, validating its structure (not yet against a graph). */
     public static List<LayerDetector.NamedLayer> read(Path file) throws InvalidInputException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such layer-map file");
-        } catch (IOException e) {
-            throw new InvalidInputException(file, "not a JSON layer map: " + e.getMessage().split("\n")[0]);
-        }
+        JsonNode root = StrictJson.read(file, READER, "layer-map");
         if (root == null || !FORMAT.equals(root.path("format").asText())) {
             throw new InvalidInputException(file, "not a layer map (\"format\" must be \"" + FORMAT + "\")");
         }

@@ -1,11 +1,11 @@
 package dev.l2c.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.UsageException;
+import dev.l2c.io.StrictJson;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Value;
@@ -14,7 +14,6 @@ import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.sampler.Samplers;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -52,7 +51,7 @@ public record ModelCard(
 
     public static final String FORMAT = "l2c-model-card";
     public static final int VERSION = 1;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final com.fasterxml.jackson.databind.json.JsonMapper JSON = StrictJson.mapper(false);
 
     /** The card file that belongs next to {@code model}: {@code dit_fmnist.onnx} → {@code dit_fmnist.card.json}. */
     public static Path besideModel(Path model) {
@@ -64,11 +63,12 @@ public record ModelCard(
     public static ModelCard read(Path file) throws InvalidInputException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such model card (pass --card FILE, see onnx-models/README.md)");
-        } catch (IOException e) {
-            throw new InvalidInputException(file, "not a JSON model card: " + firstLine(e.getMessage()));
+            root = StrictJson.read(file, JSON, "model card");
+        } catch (InvalidInputException e) {
+            if (!Files.exists(file)) {
+                throw new InvalidInputException(file, "no such model card (pass --card FILE, see onnx-models/README.md)");
+            }
+            throw e;
         }
         try {
             return fromJson(root);
@@ -77,13 +77,6 @@ public record ModelCard(
         }
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 
     /** Parses a card; IllegalArgumentException with a one-line reason when a field is missing or wrong. */
     public static ModelCard fromJson(JsonNode root) {
@@ -120,18 +113,44 @@ public record ModelCard(
         if (!range.isArray() || range.size() != 2) {
             throw new IllegalArgumentException("image.range must be [min, max]");
         }
+        int classes = positive(root, "classes", 1_000_000);
+        long nullLabel = require(root, "null_label").asLong();
+        if (!root.get("null_label").isIntegralNumber() || nullLabel < 0 || nullLabel > classes) {
+            throw new IllegalArgumentException("null_label must be an integer in 0.." + classes + " (usually " + classes
+                    + ", the class after the last), not " + root.get("null_label"));
+        }
+        int channels = positive(img, "channels", 4096);
+        int height = positive(img, "height", 1 << 16);
+        int width = positive(img, "width", 1 << 16);
+        double rangeMin = finite(range.get(0), "image.range[0]");
+        double rangeMax = finite(range.get(1), "image.range[1]");
+        if (!(rangeMin < rangeMax)) {
+            throw new IllegalArgumentException("image.range must be [min, max] with min < max, not " + range);
+        }
+        JsonNode steps = sched.get("steps");
+        int trainSteps = steps == null ? 1000 : positive(sched, "steps", 1_000_000);
+        if (trainSteps < 2) {
+            throw new IllegalArgumentException("noise_schedule.steps must be at least 2, not " + trainSteps);
+        }
+        double betaStart = number(sched, "beta_start");
+        double betaEnd = number(sched, "beta_end");
+        for (double beta : new double[]{betaStart, betaEnd}) {
+            if (!(beta > 0 && beta < 1)) {
+                throw new IllegalArgumentException("noise_schedule betas must lie in (0, 1), not " + beta);
+            }
+        }
+        JsonNode cfgNode = root.get("default_cfg");
+        double defaultCfg = cfgNode == null ? 1.0 : finite(cfgNode, "default_cfg");
         return new ModelCard(
                 root.path("name").asText(""),
                 root.path("family").asText(""),
                 text(in, "sample"), text(in, "timestep"), tType, text(in, "label"),
                 text(root, "output"), prediction, root.path("learned_sigma").asBoolean(false),
-                schedule, sched.path("steps").asInt(1000), number(sched, "beta_start"), number(sched, "beta_end"),
-                require(root, "classes").asInt(), require(root, "null_label").asLong(),
-                require(img, "channels").asInt(), require(img, "height").asInt(), require(img, "width").asInt(),
-                (float) range.get(0).asDouble(), (float) range.get(1).asDouble(),
+                schedule, trainSteps, betaStart, betaEnd, classes, nullLabel, channels, height, width,
+                (float) rangeMin, (float) rangeMax,
                 root.path("clip_x0").asBoolean(true),
                 root.path("default_sampler").asText("ddim"),
-                (float) root.path("default_cfg").asDouble(1.0));
+                (float) defaultCfg);
     }
 
     private static JsonNode require(JsonNode n, String field) {
@@ -155,7 +174,24 @@ public record ModelCard(
         if (!v.isNumber()) {
             throw new IllegalArgumentException("field \"" + field + "\" must be a number");
         }
+        return finite(v, field);
+    }
+
+    private static double finite(JsonNode v, String field) {
+        if (v == null || !v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be a finite number, not " + v);
+        }
         return v.asDouble();
+    }
+
+    /** A whole number from 1 to {@code max}. */
+    private static int positive(JsonNode n, String field, int max) {
+        JsonNode v = require(n, field);
+        if (!v.isIntegralNumber() || v.asLong() < 1 || v.asLong() > max) {
+            throw new IllegalArgumentException("field \"" + field + "\" must be a whole number from 1 to " + max
+                    + ", not " + v);
+        }
+        return v.asInt();
     }
 
     public ObjectNode toJson() {
@@ -230,6 +266,19 @@ public record ModelCard(
         if (t.type() != null && t.type().elementType() != timestepType) {
             throw new MismatchException(cardFile, "says timestep_type " + timestepType.shortName + ", but input '"
                     + timestepInput + "' of " + modelFile.getFileName() + " is " + t.type().elementType().shortName);
+        }
+        // the image geometry, where the graph declares it: a card for another model fails here, not at the first run
+        Value x = graph.value(sampleInput);
+        if (x.type() != null && x.type().shape() != null && x.type().shape().rank() == 4) {
+            long[] card = {channels, height, width};
+            String[] names = {"channels", "height", "width"};
+            for (int i = 0; i < 3; i++) {
+                var d = x.type().shape().dim(i + 1);
+                if (d.isKnown() && d.value() != card[i]) {
+                    throw new MismatchException(cardFile, "says image." + names[i] + " " + card[i] + ", but input '"
+                            + sampleInput + "' of " + modelFile.getFileName() + " is " + x.type().shape());
+                }
+            }
         }
     }
 }

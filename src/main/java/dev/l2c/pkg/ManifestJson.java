@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.io.StrictJson;
 import dev.l2c.ir.DataType;
 import dev.l2c.model.ModelCard;
 import dev.l2c.sampler.ClipRange;
@@ -43,6 +44,8 @@ public final class ManifestJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
+
+    private static final JsonMapper READER = StrictJson.mapper(false);
 
     private ManifestJson() {
     }
@@ -127,6 +130,7 @@ public final class ManifestJson {
                 in.putNull("guidance_scale");
             }
             o.put("output", l.samples());
+            o.put("step_check", l.stepCheck());
             o.put("nodes", l.nodes());
         }
         boolean integerTime = m.model().timestep().dtype() != DataType.FLOAT;
@@ -242,19 +246,10 @@ public final class ManifestJson {
 
     /** Reads and checks {@code file}; every problem is an InvalidInputException naming the file and the field. */
     public static PackageManifest read(Path file) throws InvalidInputException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (NoSuchFileException e) {
+        if (!Files.exists(file)) {
             throw new InvalidInputException(file.getParent(), "not an l2c package (no " + PackageFiles.MANIFEST + ")");
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr();
-            throw new InvalidInputException(file, "not valid JSON" + where + ": " + firstLine(e.getOriginalMessage()));
-        } catch (IOException e) {
-            throw new InvalidInputException(file, "cannot read the manifest: " + e.getMessage());
         }
-        return new Reader(file).manifest(root);
+        return new Reader(file).manifest(StrictJson.read(file, READER, "manifest"));
     }
 
     private static String firstLine(String s) {
@@ -419,7 +414,7 @@ public final class ManifestJson {
                 linked = new PackageManifest.LinkedModel(fileName(l, "linked_model.", "file"),
                         text(in, "linked_model.inputs.", "noise"), text(in, "linked_model.inputs.", "labels"),
                         optionalText(in, "linked_model.inputs.", "guidance_scale"), text(l, "linked_model.", "output"),
-                        count(l, "linked_model.", "nodes", Integer.MAX_VALUE));
+                        text(l, "linked_model.", "step_check"), count(l, "linked_model.", "nodes", Integer.MAX_VALUE));
                 if (!graphs.isEmpty()) {
                     throw bad("graphs", "a linked package has no step graphs");
                 }

@@ -82,6 +82,23 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
         public Layer {
             shape = List.copyOf(shape);
         }
+
+        /** Bytes of the cached tensor for one sample of the model batch (symbolic dimensions taken as 1). */
+        public long bytesPerSample() {
+            long n = 1;
+            for (String d : shape) {
+                if (d.chars().allMatch(Character::isDigit) && !d.isEmpty()) {
+                    n = Math.multiplyExact(n, Long.parseLong(d));
+                } else if (d.contains("*")) {
+                    String factor = d.substring(0, d.indexOf('*'));
+                    if (factor.chars().allMatch(Character::isDigit) && !factor.isEmpty()) {
+                        n = Math.multiplyExact(n, Long.parseLong(factor));
+                    }
+                }
+            }
+            int bits = dtype.equals("float16") || dtype.equals("bfloat16") ? 16 : dtype.equals("float64") ? 64 : 32;
+            return n * bits / 8;
+        }
     }
 
     /** The schedule compiled: its file in the package, evaluations, layers and step pattern. */
@@ -128,10 +145,11 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
     /**
      * The model of a linked package: inputs {@code noise} [n, C, H, W] float32 and {@code labels} [n]
      * (the card's label type), {@code guidanceScale} a float32 scalar input with the card's default
-     * (null when the model was linked without guidance), output {@code samples} [n, C, H, W].
+     * (null when the model was linked without guidance), output {@code samples} [n, C, H, W], and
+     * {@code stepCheck} [nfe]: 0 where a step's noise estimate was finite, NaN where it was not.
      */
     public record LinkedModel(String file, String noise, String labels, String guidanceScale, String samples,
-                              int nodes) {
+                              String stepCheck, int nodes) {
         public boolean guided() {
             return guidanceScale != null;
         }

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
+import dev.l2c.error.NonFiniteException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.io.Progress;
 import dev.l2c.ir.DataType;
@@ -38,6 +39,7 @@ public final class LinkedModelRun implements SampleGenerator {
     private final OrtSession session;
     private final double openSeconds;
     private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    private PinnedOutput stepCheck;
 
     public LinkedModelRun(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
         PackageManifest m = pkg.manifest();
@@ -81,6 +83,9 @@ public final class LinkedModelRun implements SampleGenerator {
                 out = new PinnedOutput(env, shape);
                 outByBatch.put(batch, out);
             }
+            if (stepCheck == null) {
+                stepCheck = new PinnedOutput(env, new long[]{pkg.manifest().steps().size()});
+            }
             Map<String, OnnxTensorLike> inputs = new HashMap<>();
             inputs.put(linked.noise(), noise);
             inputs.put(linked.labels(), labels);
@@ -88,8 +93,18 @@ public final class LinkedModelRun implements SampleGenerator {
                 inputs.put(linked.guidanceScale(), scale);
             }
             long t0 = System.nanoTime();
-            session.run(inputs, Set.of(), Map.of(linked.samples(), out.tensor), OrtRuntime.runOptions()).close();
+            session.run(inputs, Set.of(), Map.of(linked.samples(), out.tensor, linked.stepCheck(), stepCheck.tensor),
+                    OrtRuntime.runOptions()).close();
             long wall = System.nanoTime() - t0;
+            float[] checks = stepCheck.read();
+            for (int k = 0; k < checks.length; k++) {
+                if (!Float.isFinite(checks[k])) {
+                    PackageManifest.Step s = pkg.manifest().steps().get(k);
+                    throw new NonFiniteException(file, String.format(java.util.Locale.ROOT, "step %d (model time %.3f): "
+                            + "the noise estimate holds NaN or an infinity; the weights may be damaged (`l2c verify`) "
+                            + "or the model diverges", k, s.modelTime()));
+                }
+            }
             progress.advance(evaluations(), wall);
             return new SampleRun.Output(out.read(), new long[0], wall, wall);
         } catch (OrtException e) {
@@ -141,6 +156,9 @@ public final class LinkedModelRun implements SampleGenerator {
     public void close() {
         outByBatch.values().forEach(PinnedOutput::close);
         outByBatch.clear();
+        if (stepCheck != null) {
+            stepCheck.close();
+        }
         try {
             session.close();
         } catch (OrtException e) {

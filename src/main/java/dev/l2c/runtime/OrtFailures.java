@@ -59,6 +59,8 @@ public final class OrtFailures {
             return "(no message)";
         }
         int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).strip();
+        String line = (nl < 0 ? s : s.substring(0, nl)).strip();
+        // the Java binding prefixes "Error code - ORT_INVALID_ARGUMENT - message: "; the code is ours to explain
+        return line.replaceFirst("^Error code - ORT_[A-Z_]+ - message: ", "");
     }
 }

@@ -137,7 +137,7 @@ public final class PackageExecutor implements ModelExecutor {
                 t.close();
             }
             nextEvaluation++;
-            return out.read();
+            return Finite.check(out.read(), pkg.file(step.graph()), evaluation, timestep);
         } catch (OrtException e) {
             throw OrtFailures.running(pkg.file(step.graph()), "step " + evaluation, e);
         }

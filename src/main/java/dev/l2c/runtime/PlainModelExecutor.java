@@ -64,7 +64,7 @@ public final class PlainModelExecutor implements ModelExecutor {
             long t0 = System.nanoTime();
             session.run(inputs, Set.of(), Map.of(card.output(), out.tensor), OrtRuntime.runOptions()).close();
             runNanos += System.nanoTime() - t0;
-            return out.read();
+            return Finite.check(out.read(), file, evaluation, timestep);
         } catch (OrtException e) {
             throw OrtFailures.running(file, "evaluation " + evaluation, e);
         }

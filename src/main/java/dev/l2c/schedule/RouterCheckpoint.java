@@ -197,9 +197,10 @@ public final class RouterCheckpoint {
                         + ") is missing; the checkpoint is incomplete");
             }
             byte[] bytes = entryBytes(zip, entry, file);
-            if (t.offset() > bytes.length / 4 - width) {
+            if (t.offset() < 0 || t.offset() > bytes.length / 4 - width) {
                 throw new InvalidInputException(file, "the storage of " + name + " (" + entryName + ") has " + bytes.length
-                        + " bytes but the tensor needs " + (t.offset() + width) * 4 + "; the checkpoint is truncated");
+                        + " bytes, but the tensor is " + width + " floats from float offset " + t.offset()
+                        + ", which does not fit; the checkpoint is damaged");
             }
             float[] v = new float[width];
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).position((int) (t.offset() * 4)).asFloatBuffer().get(v);

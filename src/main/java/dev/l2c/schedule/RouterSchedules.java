@@ -1,5 +1,6 @@
 package dev.l2c.schedule;
 
+import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.UsageException;
 
@@ -40,7 +41,7 @@ public final class RouterSchedules {
     }
 
     /** The schedule for {@code router} with its pattern inferred from the file layout and that pattern's default θ. */
-    public static Schedule fromRouter(RouterCheckpoint router) throws MismatchException {
+    public static Schedule fromRouter(RouterCheckpoint router) throws MismatchException, InvalidInputException {
         String pattern = inferPattern(router);
         return build(router, pattern, defaultThreshold(pattern));
     }
@@ -52,7 +53,7 @@ public final class RouterSchedules {
      * @throws MismatchException when the router count does not fit the pattern
      */
     public static Schedule fromRouter(RouterCheckpoint router, String pattern, double threshold)
-            throws UsageException, MismatchException {
+            throws UsageException, MismatchException, InvalidInputException {
         if (!pattern.equals(Schedule.DIT_DDIM) && !pattern.equals(Schedule.UVIT_DPM2S)) {
             throw new UsageException("a router schedule has pattern " + Schedule.DIT_DDIM + " or " + Schedule.UVIT_DPM2S
                     + ", not \"" + pattern + "\"");
@@ -80,7 +81,8 @@ public final class RouterSchedules {
         };
     }
 
-    private static Schedule build(RouterCheckpoint router, String pattern, double threshold) throws MismatchException {
+    private static Schedule build(RouterCheckpoint router, String pattern, double threshold)
+            throws MismatchException, InvalidInputException {
         int n = router.count();
         // routerOfStep[k] is the router driving evaluation k, or -1 for a full evaluation.
         int[] routerOfStep = new int[n];
@@ -120,6 +122,10 @@ public final class RouterSchedules {
             int[] computed = new int[layers];
             int count = 0;
             for (int j = 0; j < layers; j++) {
+                if (!Float.isFinite(logits[j])) {
+                    throw new InvalidInputException(router.file(), "router " + r + " holds the logit " + logits[j] + " for layer "
+                            + j + "; a router's logits are finite (the checkpoint is damaged)");
+                }
                 score[j] = (float) (1.0 / (1.0 + Math.exp(-(double) logits[j])));
                 if (score[j] > theta) {
                     computed[count++] = j;

@@ -69,6 +69,22 @@ public final class Schedule {
     }
 
     /** A schedule that computes every layer at every evaluation: the uncached baseline. */
+    /** Most model evaluations a schedule may have: far beyond any sampler's, small enough to hold in memory. */
+    public static final int MAX_NFE = 10_000;
+    /** Most cacheable layers a schedule may have (DiT-XL/2 has 56). */
+    public static final int MAX_LAYERS = 10_000;
+
+    /** Null when {@code nfe} and {@code layers} are in range, else the reason. */
+    public static String sizeProblem(int nfe, int layers) {
+        if (nfe < 1 || nfe > MAX_NFE) {
+            return "nfe must be between 1 and " + MAX_NFE + ", not " + nfe;
+        }
+        if (layers < 1 || layers > MAX_LAYERS) {
+            return "layers must be between 1 and " + MAX_LAYERS + ", not " + layers;
+        }
+        return null;
+    }
+
     public static Schedule allFull(int nfe, int layers, String pattern) {
         if (nfe < 1) {
             throw new IllegalArgumentException("a sampler makes at least one model evaluation, not " + nfe);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.OutputException;
 import dev.l2c.io.AtomicOutput;
+import dev.l2c.io.StrictJson;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,27 +65,15 @@ public final class ScheduleJson {
             .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
             .build();
 
+    /** Reading: strict (one value, no duplicates, no trailing data), floats exact. */
+    private static final JsonMapper READER = StrictJson.mapper(true);
+
     private ScheduleJson() {
     }
 
     /** Reads and validates a schedule file. */
     public static Schedule read(Path file) throws InvalidInputException {
-        JsonNode root;
-        try (InputStream in = Files.newInputStream(file)) {
-            root = MAPPER.readTree(in);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file, "no such schedule file");
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? ""
-                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new InvalidInputException(file, "not valid JSON" + where + ": " + firstLine(e.getOriginalMessage()), e);
-        } catch (IOException e) {
-            throw new InvalidInputException(file, "cannot read the schedule: " + e.getMessage(), e);
-        }
-        if (root == null || root.isMissingNode()) {
-            throw new InvalidInputException(file, "the file is empty; expected an l2c schedule (JSON, see schedules/FORMAT.md)");
-        }
-        return new Parser(file).schedule(root);
+        return new Parser(file).schedule(StrictJson.read(file, READER, "schedule"));
     }
 
     /** Writes {@code schedule} to {@code file} atomically, replacing any file there. */
@@ -183,6 +172,10 @@ public final class ScheduleJson {
             }
             int nfe = positiveInt(root, "nfe");
             int layers = positiveInt(root, "layers");
+            String size = Schedule.sizeProblem(nfe, layers);
+            if (size != null) {
+                throw bad("\"" + size.replace(" must", "\" must"));
+            }
             JsonNode pattern = required(root, "pattern");
             if (!pattern.isTextual() || !Schedule.PATTERNS.contains(pattern.asText())) {
                 throw bad("unknown pattern " + describe(pattern) + " (expected one of " + String.join(", ", Schedule.PATTERNS) + ")");

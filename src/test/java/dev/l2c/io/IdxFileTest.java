@@ -1,7 +1,6 @@
 package dev.l2c.io;
 
 import dev.l2c.error.InvalidInputException;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +27,8 @@ class IdxFileTest {
 
     private static Path requireDataset(String name) {
         Path file = FASHION_MNIST.resolve(name);
-        Assumptions.assumeTrue(Files.isRegularFile(file),
-                "skipped: " + file + " is absent (install Debian's dataset-fashion-mnist package)");
+        dev.l2c.testing.Skip.unless(Files.isRegularFile(file),
+                file + " is absent (install Debian's dataset-fashion-mnist package)");
         return file;
     }
 

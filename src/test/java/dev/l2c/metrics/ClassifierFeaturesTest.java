@@ -1,6 +1,7 @@
 package dev.l2c.metrics;
 
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.testing.Skip;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ClassifierFeaturesTest {
     private static final Path MODEL = ClassifierFeatures.DEFAULT_MODEL;
@@ -62,7 +62,7 @@ class ClassifierFeaturesTest {
     void classifiesTheTestSetAsTheCardSays() throws Exception {
         Path imagesFile = FashionMnist.testImages();
         Path labelsFile = FashionMnist.DEFAULT_DIR.resolve(FashionMnist.TEST_LABELS);
-        assumeTrue(Files.exists(imagesFile) && Files.exists(labelsFile), "skipped: Fashion-MNIST is absent");
+        Skip.unless(Files.exists(imagesFile) && Files.exists(labelsFile), "Fashion-MNIST is absent (apt-get install dataset-fashion-mnist)");
         FashionMnist.Images images = FashionMnist.readImages(imagesFile, -1);
         long[] labels = FashionMnist.readLabels(labelsFile);
         try (ClassifierFeatures c = ClassifierFeatures.open(MODEL)) {
@@ -84,7 +84,7 @@ class ClassifierFeaturesTest {
     @Test
     void anotherModelIsRefusedWhenOpened() {
         Path dit = Path.of("onnx-models", "dit_fmnist.onnx");
-        assumeTrue(Files.exists(dit));
+        Skip.unless(Files.exists(dit), dit + " is absent");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ClassifierFeatures.open(dit));
         assertNamesFile(e, dit, "has no tensor 'image'", "expected the Fashion-MNIST classifier");
     }

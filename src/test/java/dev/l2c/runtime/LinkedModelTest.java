@@ -144,7 +144,7 @@ class LinkedModelTest {
         Graph g = model.graph();
         assertEquals(List.of(SamplingRunGraph.NOISE, SamplingRunGraph.LABELS, SamplingRunGraph.GUIDANCE_SCALE),
                 g.inputs().stream().map(Value::name).toList());
-        assertEquals(List.of(SamplingRunGraph.SAMPLES), g.outputs().stream().map(Value::name).toList());
+        assertEquals(List.of(SamplingRunGraph.SAMPLES, SamplingRunGraph.STEP_CHECK), g.outputs().stream().map(Value::name).toList());
         assertEquals(DataType.INT64, g.value(SamplingRunGraph.LABELS).type().elementType());
         assertEquals(0, g.value(SamplingRunGraph.GUIDANCE_SCALE).type().shape().rank(), "the scale is a scalar");
         assertEquals("[batch, 1, 28, 28]", g.value(SamplingRunGraph.SAMPLES).type().shape().toString());

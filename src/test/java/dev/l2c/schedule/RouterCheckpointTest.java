@@ -103,7 +103,7 @@ class RouterCheckpointTest {
     @Test
     void refusesAShortStorage() throws Exception {
         Path f = checkpoint(tmp.resolve("short.pt"), routerStateDict(1, 3), Map.of("0", floats(0, 1)));
-        assertBad(f, "has 8 bytes but the tensor needs 12");
+        assertBad(f, "has 8 bytes, but the tensor is 3 floats from float offset 0, which does not fit");
     }
 
     @Test

@@ -98,7 +98,7 @@ class ScheduleJsonTest {
         String steps = "\"steps\": [{\"mode\": \"full\"}, {\"mode\": \"cache\", \"compute\": [1]}]";
         return Stream.of(
                 Arguments.of("not JSON", "{\"format\": \"l2c-schedule\",", "not valid JSON"),
-                Arguments.of("empty", "", "the file is empty"),
+                Arguments.of("empty", "", "is empty; expected a schedule"),
                 Arguments.of("array", "[1, 2]", "expected a JSON object"),
                 Arguments.of("wrong format", "{\"format\": \"onnx\", \"version\": 1}", "\"format\" is \"onnx\" but an l2c schedule has"),
                 Arguments.of("no format", "{\"version\": 1}", "no \"format\" field"),

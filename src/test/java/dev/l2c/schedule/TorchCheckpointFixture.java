@@ -55,6 +55,17 @@ final class TorchCheckpointFixture {
             return this;
         }
 
+        /** An integer of any size: BININT when it fits, else LONG1 (8 little-endian bytes). */
+        Pickle integer(long i) {
+            if (i >= Integer.MIN_VALUE && i <= Integer.MAX_VALUE) {
+                return integer((int) i);
+            }
+            raw(0x8a);
+            out.write(8);
+            out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(i).array());
+            return this;
+        }
+
         Pickle mark() {
             return raw('(');
         }
@@ -98,10 +109,15 @@ final class TorchCheckpointFixture {
 
         /** A 1-D tensor of {@code size} elements in storage {@code key} of class {@code torch.<storage>}. */
         Pickle tensor(String storage, String key, int size) {
+            return tensor(storage, key, size, 0);
+        }
+
+        /** A tensor of {@code size} floats at element offset {@code offset} of its storage. */
+        Pickle tensor(String storage, String key, int size, long offset) {
             global("torch._utils", "_rebuild_tensor_v2");
             mark();
             mark().string("storage").global("torch", storage).string(key).string("cpu").integer(size).tuple().binpersid();
-            integer(0);
+            integer(offset);
             mark().integer(size).tuple();
             mark().integer(1).tuple();
             newFalse();
@@ -117,9 +133,14 @@ final class TorchCheckpointFixture {
 
     /** The pickle of a U-ViT-style state dict {@code OrderedDict("i.prob": float32[width])}, storage key i. */
     static byte[] routerStateDict(int routers, int width) {
+        return routerStateDict(routers, width, 0);
+    }
+
+    /** As {@link #routerStateDict(int, int)}, every tensor at element offset {@code offset} of its storage. */
+    static byte[] routerStateDict(int routers, int width, long offset) {
         Pickle p = new Pickle().proto(2).orderedDict().mark();
         for (int i = 0; i < routers; i++) {
-            p.string(i + ".prob").tensor("FloatStorage", Integer.toString(i), width);
+            p.string(i + ".prob").tensor("FloatStorage", Integer.toString(i), width, offset);
         }
         return p.setitems().stop().bytes();
     }

@@ -1,7 +1,5 @@
 package dev.l2c.testing;
 
-import org.junit.jupiter.api.Assumptions;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,9 +27,9 @@ public final class SharedData {
     /** The file {@code relative} under the shared folder; skips the calling test when it is missing. */
     public static Path require(String relative) {
         Path d = dir();
-        Assumptions.assumeTrue(d != null, "skipped: ../shared is absent (set -Dl2c.shared=DIR to point at it)");
+        Skip.unless(d != null, "../shared is absent (set -Dl2c.shared=DIR to point at it)");
         Path f = d.resolve(relative);
-        Assumptions.assumeTrue(Files.exists(f), "skipped: " + f + " is absent");
+        Skip.unless(Files.exists(f), f + " is absent");
         return f;
     }
 }

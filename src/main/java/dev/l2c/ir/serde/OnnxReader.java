@@ -84,7 +84,9 @@ public final class OnnxReader {
             throw new InvalidInputException(file, "cannot read: " + e.getMessage());
         }
         if (Files.isDirectory(file)) {
-            throw new InvalidInputException(file, "is a folder, not an ONNX model file");
+            throw new InvalidInputException(file, java.nio.file.Files.exists(file.resolve("manifest.json"))
+                    ? "is a package folder, not an ONNX model file (this command takes a model)"
+                    : "is a folder without manifest.json: neither an ONNX model file nor an l2c package");
         }
         if (size == 0) {
             throw new InvalidInputException(file, "empty file, not an ONNX model");
