@@ -12,8 +12,35 @@ public abstract class L2cException extends Exception {
     private final transient Path file;
 
     protected L2cException(Path file, String message, Throwable cause) {
-        super(file == null ? message : file + ": " + message, cause);
+        super(oneLine(file == null ? message : file + ": " + message), cause);
         this.file = file;
+    }
+
+    /**
+     * The message with control characters written as escapes: messages quote names and values taken
+     * from the user's files, and a field name holding a newline (found by ParserFuzzTest) must not
+     * break the promised single line or forge a second one on the terminal.
+     */
+    static String oneLine(String message) {
+        if (message == null || message.chars().noneMatch(Character::isISOControl)) {
+            return message;
+        }
+        StringBuilder b = new StringBuilder(message.length() + 8);
+        message.chars().forEach(c -> {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        b.append(String.format("\\u%04x", c));
+                    } else {
+                        b.append((char) c);
+                    }
+                }
+            }
+        });
+        return b.toString();
     }
 
     /** The file the problem is about, or null. */

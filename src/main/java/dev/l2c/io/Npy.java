@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,8 @@ public final class Npy {
     /** numpy itself refuses headers above 10 000 bytes by default; anything near this is damage. */
     private static final int MAX_HEADER_BYTES = 1 << 20;
     private static final int CHUNK_BYTES = 1 << 16;
+    /** Elements allocated before any data is read; the arrays double from there as data arrives. */
+    private static final int INITIAL_ELEMENTS = 1 << 20;
     private static final String SUPPORTED_DTYPES = "<f4, <f8, <i8, <i4, <i2, |i1, <u4, <u2, |u1, |b1";
 
     private Npy() {
@@ -326,13 +329,23 @@ public final class Npy {
             throws InvalidInputException, IOException {
         Dtype dtype = header.dtype;
         int count = header.count;
-        float[] floats = dtype.kind == DataKind.FLOAT32 ? new float[count] : null;
-        double[] doubles = dtype.kind == DataKind.FLOAT64 ? new double[count] : null;
-        long[] longs = dtype.kind == DataKind.INT64 ? new long[count] : null;
+        // The arrays grow with the data that actually arrives: a 120-byte header may claim four billion
+        // elements (found by ParserFuzzTest#npy), and allocating them up front would exhaust the heap
+        // before the truncation is noticed.
+        int capacity = Math.min(count, INITIAL_ELEMENTS);
+        float[] floats = dtype.kind == DataKind.FLOAT32 ? new float[capacity] : null;
+        double[] doubles = dtype.kind == DataKind.FLOAT64 ? new double[capacity] : null;
+        long[] longs = dtype.kind == DataKind.INT64 ? new long[capacity] : null;
         int perChunk = CHUNK_BYTES / dtype.itemBytes;
         byte[] chunk = new byte[perChunk * dtype.itemBytes];
         for (int offset = 0; offset < count; offset += perChunk) {
             int n = Math.min(perChunk, count - offset);
+            if (offset + n > capacity) {
+                capacity = (int) Math.min(count, Math.max(2L * capacity, offset + n));
+                floats = floats == null ? null : Arrays.copyOf(floats, capacity);
+                doubles = doubles == null ? null : Arrays.copyOf(doubles, capacity);
+                longs = longs == null ? null : Arrays.copyOf(longs, capacity);
+            }
             int wanted = n * dtype.itemBytes;
             int got = in.readNBytes(chunk, 0, wanted);
             if (got < wanted) {

@@ -40,7 +40,15 @@ public final class LayerMapFile {
 
     /** Reads the named layers of a layer-map file, validating its structure (not yet against a graph). */
     public static List<LayerDetector.NamedLayer> read(Path file) throws InvalidInputException {
-        JsonNode root = StrictJson.read(file, READER, "layer-map");
+        return namedLayers(StrictJson.read(file, READER, "layer-map"), file);
+    }
+
+    /** {@link #read} for a layer map held in memory ({@code file} names it in messages). */
+    public static List<LayerDetector.NamedLayer> parse(byte[] bytes, Path file) throws InvalidInputException {
+        return namedLayers(StrictJson.parse(bytes, file, READER, "layer-map"), file);
+    }
+
+    private static List<LayerDetector.NamedLayer> namedLayers(JsonNode root, Path file) throws InvalidInputException {
         if (root == null || !FORMAT.equals(root.path("format").asText())) {
             throw new InvalidInputException(file, "not a layer map (\"format\" must be \"" + FORMAT + "\")");
         }

@@ -70,6 +70,15 @@ public record ModelCard(
             }
             throw e;
         }
+        return checked(root, file);
+    }
+
+    /** {@link #read} for a card held in memory ({@code file} names it in messages). */
+    public static ModelCard parse(byte[] bytes, Path file) throws InvalidInputException {
+        return checked(StrictJson.parse(bytes, file, JSON, "model card"), file);
+    }
+
+    private static ModelCard checked(JsonNode root, Path file) throws InvalidInputException {
         try {
             return fromJson(root);
         } catch (IllegalArgumentException e) {

@@ -260,6 +260,11 @@ public final class ManifestJson {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /** Parses and checks a manifest held in memory ({@code file} names it in messages). */
+    public static PackageManifest parse(byte[] bytes, Path file) throws InvalidInputException {
+        return new Reader(file).manifest(StrictJson.parse(bytes, file, READER, "manifest"));
+    }
+
     /** Field-by-field reading with the path of the field in every message. */
     private static final class Reader {
         private final Path file;

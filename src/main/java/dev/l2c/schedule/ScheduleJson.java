@@ -76,6 +76,11 @@ public final class ScheduleJson {
         return new Parser(file).schedule(StrictJson.read(file, READER, "schedule"));
     }
 
+    /** Parses and validates a schedule held in memory ({@code file} names it in messages). */
+    public static Schedule parse(byte[] bytes, Path file) throws InvalidInputException {
+        return new Parser(file).schedule(StrictJson.parse(bytes, file, READER, "schedule"));
+    }
+
     /** Writes {@code schedule} to {@code file} atomically, replacing any file there. */
     public static void write(Schedule schedule, Path file) throws OutputException {
         AtomicOutput.writeFile(file, out -> write(schedule, out));
