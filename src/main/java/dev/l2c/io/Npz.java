@@ -65,6 +65,11 @@ public final class Npz {
             }
             throw new InvalidInputException(file, "not a readable .npz archive (a zip file): " + e.getMessage()
                     + "; is it truncated, or another format?", e);
+        } catch (IllegalArgumentException e) {
+            // java.util.zip decodes entry names lazily and reports a name that is not UTF-8 this way
+            // (found by ParserFuzzTest#npz)
+            throw new InvalidInputException(file, "not a readable .npz archive: an entry name is not valid UTF-8; "
+                    + "the file is damaged", e);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file, "file not found", e);
         } catch (AccessDeniedException e) {

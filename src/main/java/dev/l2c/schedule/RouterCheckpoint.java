@@ -118,6 +118,10 @@ public final class RouterCheckpoint {
         } catch (ZipException e) {
             throw new InvalidInputException(file, "not a PyTorch zip checkpoint (" + e.getMessage()
                     + "); the file is truncated or not a torch.save file", e);
+        } catch (IllegalArgumentException e) {
+            // java.util.zip decodes entry names lazily and reports a name that is not UTF-8 this way
+            throw new InvalidInputException(file, "not a PyTorch zip checkpoint (an entry name is not valid UTF-8); "
+                    + "the file is damaged or not a torch.save file", e);
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the router checkpoint: " + e, e);
         }

@@ -72,6 +72,9 @@ class InterruptTest {
         assertTrue(o.output().contains("l2c: stopped by SIG" + signal), o.output());
         assertFalse(o.output().contains("fatal error") || o.output().contains("SIGSEGV") || o.output().contains("hs_err"),
                 "no JVM crash: " + o.output());
+        // a terminated run makes ONNX Runtime log "Exiting due to terminate flag" (coloured) unless it is kept quiet
+        assertFalse(o.output().contains("\u001b[") || o.output().contains("onnxruntime:"),
+                "no ONNX Runtime log line or colour code: " + o.output());
         try (Stream<Path> files = Files.list(o.dir())) {
             List<String> names = files.map(f -> f.getFileName().toString()).toList();
             assertTrue(names.stream().noneMatch(n -> n.startsWith("hs_err")), "no hs_err file: " + names);
