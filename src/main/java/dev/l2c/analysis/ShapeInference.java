@@ -77,8 +77,10 @@ public final class ShapeInference {
         for (Node n : graph.topologicalOrder()) {
             try {
                 inferNode(n);
-            } catch (RuntimeException e) {
-                // a rule that cannot apply leaves the outputs unknown; callers report what they needed
+            } catch (IllegalArgumentException | IndexOutOfBoundsException | ArithmeticException e) {
+                // the model's own attributes or constants do not fit the rule (an axis or a permutation out
+                // of range, a reshape that does not divide): the outputs stay unknown and callers report
+                // what they needed. Anything else is a bug in a rule and propagates.
             }
             for (Value out : n.outputs()) {
                 if (out != null && !types.containsKey(out) && out.type() != null) {
@@ -155,6 +157,10 @@ public final class ShapeInference {
             if (tx != null) {
                 set(n, 0, tx.elementType(), tx.shape());
             }
+            return;
+        }
+        if (!op.equals("Constant") && (tx == null || tx.shape() == null)) {
+            // every other rule starts from the first input's type: unknown in, unknown out
             return;
         }
         switch (op) {

@@ -299,10 +299,17 @@ public final class Benchmark {
         Schedule schedule = ScheduleJson.read(c.schedule());
         Sampler sampler = card.sampler(s.sampler(), schedule.nfe(), s.clip());
         TempFolder tmp = TempFolder.create("l2c-bench-");
-        Path dir = tmp.resolve("package");
-        ScheduleCompiler.compile(model, schedule, c.schedule(), sampler, dir,
-                c.linked() ? ScheduleCompiler.Options.linked(s.cfg() != 1f) : ScheduleCompiler.Options.stepwise());
-        CompiledPackage pkg = CompiledPackage.open(dir);
+        CompiledPackage pkg;
+        try {
+            Path dir = tmp.resolve("package");
+            ScheduleCompiler.compile(model, schedule, c.schedule(), sampler, dir,
+                    c.linked() ? ScheduleCompiler.Options.linked(s.cfg() != 1f) : ScheduleCompiler.Options.stepwise());
+            pkg = CompiledPackage.open(dir);
+        } catch (L2cException | RuntimeException e) {
+            // an interrupt or a bad schedule while compiling: the folder is not handed on, so remove it here
+            tmp.close();
+            throw e;
+        }
         PackageManifest m = pkg.manifest();
         return new Prepared(c, sampler, pkg, m.onnxFiles().size(), m.totals().macsPerSample(),
                 m.totals().layerEvaluations(), m.totals().layerEvaluationsFull(), m.fullSteps(), tmp);

@@ -15,6 +15,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class ShapeInferenceTest {
 
@@ -48,5 +49,20 @@ class ShapeInferenceTest {
             assertEquals("[batch, 1, 28, 28]".equals(s.typeOf(m.graph().outputs().get(0)).shape().toString()),
                     !name.startsWith("fmnist"));
         }
+    }
+
+    @Test
+    void anUnknownInputOrAPermutationOutOfRangeLeavesTheOutputUnknown() {
+        GraphBuilder b = new GraphBuilder("t", 1);
+        Value x = b.input("x", DataType.FLOAT, "batch", 4, 8);
+        Value unknown = b.op("NonZero", x);
+        Value fromUnknown = b.opWith("Transpose", Map.of("perm", Attribute.ofInts("perm", 1, 0)), unknown);
+        Value badPerm = b.opWith("Transpose", Map.of("perm", Attribute.ofInts("perm", 0, 5, 1)), x);
+        Value fine = b.opWith("Transpose", Map.of("perm", Attribute.ofInts("perm", 0, 2, 1)), x);
+        b.output(fromUnknown, badPerm, fine);
+        ValueShapes s = ShapeInference.infer(b.graph(), 17);
+        assertNull(s.typeOf(fromUnknown), "no rule for NonZero, so nothing to transpose");
+        assertNull(s.typeOf(badPerm), "perm names axis 5 of a rank-3 input");
+        assertEquals("[batch, 8, 4]", s.typeOf(fine).shape().toString(), "the rest of the graph is still inferred");
     }
 }
