@@ -101,9 +101,24 @@ public final class OnnxReader {
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read: " + e.getMessage());
         }
+        return parse(CodedInputStream.newInstance(mapped));
+    }
+
+    /**
+     * Reads a model held in memory, as if it were the file {@code file}: external data resolves in
+     * that file's folder. For tools and tests that have the bytes already (the fuzz tests).
+     */
+    public static Model read(byte[] bytes, Path file) throws InvalidInputException, UnsupportedModelException {
+        OnnxReader reader = new OnnxReader(file);
+        if (bytes.length == 0) {
+            throw new InvalidInputException(file, "empty file, not an ONNX model");
+        }
+        return reader.toModel(reader.parse(CodedInputStream.newInstance(bytes)));
+    }
+
+    private Onnx.ModelProto parse(CodedInputStream in) throws InvalidInputException {
         Onnx.ModelProto proto;
         try {
-            CodedInputStream in = CodedInputStream.newInstance(mapped);
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE);
             proto = Onnx.ModelProto.parseFrom(in);
