@@ -60,7 +60,7 @@ public final class ShapeInference {
     public static ValueShapes infer(Graph graph, long opset) {
         ShapeInference s = new ShapeInference(graph, opset);
         s.run();
-        return new ValueShapes(s.types, s.ints);
+        return new ValueShapes(s.types);
     }
 
     private void run() {

@@ -38,11 +38,11 @@ import java.util.concurrent.Callable;
 
 /** {@code l2c bench MODEL}: quality and speed of schedules on one model and provider, side by side. */
 @Command(name = "bench", description = {
-        "Time sampling runs of several schedules on one model, interleaved (A B C A B C ...) so machine drift hits all",
-        "alike, and measure their quality: PSNR and max |diff| against the full schedule from the same noise, and",
-        "(--fd N) the Frechet distance of N class-balanced samples to the Fashion-MNIST test set.",
-        "--suite adds: the full loop, the reference L2C-style mask, and baselines matched to its compute (fewer steps,",
-        "FORA, DeepCache, random layers), plus more fewer-steps points for the curve.",
+        "Time sampling runs of several schedules on one model, interleaved (A B C A B C ...) so machine drift hits all "
+        + "alike, and measure their quality: PSNR and max |diff| against the full schedule from the same noise, and "
+        + "(--fd N) the Frechet distance of N class-balanced samples to the Fashion-MNIST test set.",
+        "--suite adds: the full loop, the reference L2C-style mask, and baselines matched to its compute (fewer steps, "
+        + "FORA, DeepCache, random layers), plus more fewer-steps points for the curve.",
         "Writes results.md, results.json, a quality-vs-latency chart and one sample grid per schedule into --out."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")

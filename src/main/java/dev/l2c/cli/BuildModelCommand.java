@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
 
 /** {@code l2c build-model dit|uvit --preset P [overrides] -o DIR}. */
 @Command(name = "build-model", description = {
-        "Write a DiT or U-ViT of any size with SEEDED RANDOM weights (not trained) as DIR/model.onnx, its weights as",
-        "external data DIR/model.weights and its card DIR/model.card.json, for measuring structure, speed and memory.",
+        "Write a DiT or U-ViT of any size with SEEDED RANDOM weights (not trained) as DIR/model.onnx, its weights as "
+        + "external data DIR/model.weights and its card DIR/model.card.json, for measuring structure, speed and memory.",
         "Weights are streamed to disk, so DiT-XL/2 (2.7 GB) needs little memory.",
         "Presets: dit tiny|fmnist|xl (DiT-XL/2), uvit tiny|fmnist|h2 (U-ViT-H/2); options below override a preset."})
 final class BuildModelCommand implements Callable<Integer> {

@@ -27,13 +27,13 @@ import java.util.function.ToDoubleFunction;
 
 /** {@code l2c learn MODEL --nfe N --budget F | --lambda λ -o FILE}: learn a schedule on the ONNX graph. */
 @Command(name = "learn", description = {
-        "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the",
-        "model output stays closest (mean squared error) to the full model's, over a calibration run of the full sampler",
-        "from seeded noise (no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
-        "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured;",
-        "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack);",
-        "then swaps are kept where measured errors improve. Writes the schedule with provenance and the relaxed",
-        "router scores. The embedded DiT with DDIM-20 and 16 images takes 2-4 minutes on two cores."})
+        "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the "
+        + "model output stays closest (mean squared error) to the full model's, over a calibration run of the full sampler "
+        + "from seeded noise (no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
+        "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured; "
+        + "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack); "
+        + "then swaps are kept where measured errors improve. Writes the schedule with provenance and the relaxed "
+        + "router scores. The embedded DiT with DDIM-20 and 16 images takes 2-4 minutes on two cores."})
 final class LearnCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;

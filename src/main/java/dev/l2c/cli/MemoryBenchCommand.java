@@ -36,9 +36,9 @@ import java.util.concurrent.Callable;
  * configuration (peak RSS is per process), for each schedule under each memory policy.
  */
 @Command(name = "memory-bench", description = {
-        "Peak resident memory (VmHWM) and time of `l2c sample` runs, one process each, for the plain model and for",
-        "each schedule compiled into a package, under the memory policies speed and lean. Writes memory.md and",
-        "memory.json into --out."})
+        "Peak resident memory (VmHWM) and time of `l2c sample` runs, one process each, for the plain model and for "
+        + "each schedule compiled into a package, under the memory policies speed and lean. Writes memory.md and "
+        + "memory.json into --out."})
 final class MemoryBenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;

@@ -70,9 +70,9 @@ final class ScheduleCommand implements Runnable {
     }
 
     @Command(name = "reference", description = {
-            "The L2C-style reference mask of ../shared/models/README.md: even steps full; at odd step k layer j is",
-            "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1. With --pattern uvit-dpm2s the cache",
-            "steps are the evaluations at t_i (i >= 1, even k), reusing s_(i-1), with the same rule."})
+            "The L2C-style reference mask of ../shared/models/README.md: even steps full; at odd step k layer j is "
+            + "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1. With --pattern uvit-dpm2s the cache "
+            + "steps are the evaluations at t_i (i >= 1, even k), reusing s_(i-1), with the same rule."})
     static final class Reference implements Callable<Integer> {
         @Option(names = "--nfe", required = true, description = "Model evaluations.")
         int nfe;
@@ -83,7 +83,7 @@ final class ScheduleCommand implements Runnable {
         @Option(names = "--pattern", defaultValue = "dit-ddim", description = "dit-ddim (default) or uvit-dpm2s.")
         String pattern;
 
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE")
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
         Path output;
 
         @Override
@@ -107,16 +107,16 @@ final class ScheduleCommand implements Runnable {
 
     @Command(name = "full", description = "Every step computes every layer (the uncached baseline).")
     static final class Full implements Callable<Integer> {
-        @Option(names = "--nfe", required = true)
+        @Option(names = "--nfe", required = true, description = "Model evaluations.")
         int nfe;
 
-        @Option(names = "--layers", required = true)
+        @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
         int layers;
 
         @Option(names = "--pattern", defaultValue = "free", description = "Step pattern to record (default: free).")
         String pattern;
 
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE")
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
         Path output;
 
         @Override
@@ -134,14 +134,14 @@ final class ScheduleCommand implements Runnable {
 
     @Command(name = "baseline", description = {
             "A baseline schedule to compare L2C with, set by its own parameter or matched to a budget (--remove F).",
-            "  none         every layer at every evaluation",
-            "  fewer-steps  all full at fewer evaluations N' (--reduced-nfe N'); the sampler must run N' evaluations",
-            "  fora         full when k mod K = 0, every layer reused otherwise (--interval K)",
-            "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K --blocks k)",
-            "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F, --seed S)",
-            "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST)",
-            "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F",
-            "(counted against --nfe full evaluations) and prints what it achieved."})
+            "  none         every layer at every evaluation "
+            + "  fewer-steps  all full at fewer evaluations N' (--reduced-nfe N'); the sampler must run N' evaluations "
+            + "  fora         full when k mod K = 0, every layer reused otherwise (--interval K) "
+            + "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K --blocks k) "
+            + "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F, --seed S) "
+            + "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST) "
+            + "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F "
+            + "(counted against --nfe full evaluations) and prints what it achieved."})
     static final class Baseline implements Callable<Integer> {
         @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random or l2c-mask.")
         String kind;

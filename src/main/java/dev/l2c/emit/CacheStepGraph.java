@@ -27,10 +27,9 @@ import java.util.List;
  * @param macsPerSample  multiply-accumulates of one evaluation, per sample
  * @param nodes          node count after pruning
  * @param shapes         inferred types of its values (the batch symbolic)
- * @param passLog        what each pass of the pipeline did
  */
 public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPerSample, int nodes,
-                             ValueShapes shapes, List<PassManager.Entry> passLog) {
+                             ValueShapes shapes) {
 
     /** The pass pipeline that turns the source model into a step graph. */
     public static PassManager pipeline(LayerMap layers, int[] reads, int[] writes) {
@@ -54,12 +53,12 @@ public record CacheStepGraph(int[] reads, int[] writes, Model model, long macsPe
     public static CacheStepGraph build(Model source, LayerMap layers, int[] reads, int[] writes) {
         Model m = source.copy();
         m.setProducer(ToolVersion.PRODUCER, ToolVersion.version());
-        List<PassManager.Entry> log = pipeline(layers, reads, writes).run(m.graph());
+        pipeline(layers, reads, writes).run(m.graph());
         m.graph().sortTopologically();
         ValueShapes shapes = ShapeInference.infer(m.graph(), m.defaultOpset());
 
         long macs = MacCounter.total(m.graph(), shapes, 1);
-        return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), shapes, log);
+        return new CacheStepGraph(reads.clone(), writes.clone(), m, macs, m.graph().nodeCount(), shapes);
     }
 
 }

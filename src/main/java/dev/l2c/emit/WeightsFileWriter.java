@@ -43,7 +43,6 @@ public final class WeightsFileWriter implements WeightsSink {
     private final Map<Long, List<OnnxWriter.ExternalRef>> byChecksum = new HashMap<>();
     private final Set<String> names = new HashSet<>();
     private long position;
-    private long duplicateBytes;
     private long copyNanos;
     private int tensors;
 
@@ -76,7 +75,6 @@ public final class WeightsFileWriter implements WeightsSink {
             for (OnnxWriter.ExternalRef candidate : byChecksum.getOrDefault(checksum, List.of())) {
                 if (candidate.length() == bytes.remaining() && sameBytes(candidate, bytes.duplicate())) {
                     byData.put(tensor.data(), candidate);
-                    duplicateBytes += candidate.length();
                     return candidate;
                 }
             }
@@ -151,11 +149,6 @@ public final class WeightsFileWriter implements WeightsSink {
     /** Distinct tensors written. */
     public int tensorCount() {
         return tensors;
-    }
-
-    /** Bytes not written because equal bytes were already in the file under another name. */
-    public long duplicateBytesSkipped() {
-        return duplicateBytes;
     }
 
     /** SHA-256 of the whole file, hex; valid after {@link #close()}. */

@@ -32,10 +32,6 @@ public record Shape(List<Dim> dims) {
         return dims.get(axis);
     }
 
-    public boolean isFullyKnown() {
-        return dims.stream().allMatch(Dim::isKnown);
-    }
-
     public boolean hasUnknown() {
         return dims.stream().anyMatch(Dim::isUnknown);
     }

@@ -89,16 +89,6 @@ public record LearnOptions(String sampler, int nfe, boolean freePattern, Double 
                 checkSets, swapTrials, runtime, progress);
     }
 
-    public LearnOptions withCfg(Float scale) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, weighting, images, seed, scale, clipX0,
-                checkSets, swapTrials, runtime, progress);
-    }
-
-    public LearnOptions withRuntime(OrtRuntime.Options r, boolean showProgress) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, weighting, images, seed, cfg, clipX0,
-                checkSets, swapTrials, r, showProgress);
-    }
-
     /** Checks the options a user chose; the sampler and NFE are checked when the sampler is made. */
     public void check() throws UsageException {
         if ((budget == null) == (lambda == null)) {
