@@ -1,5 +1,6 @@
 package dev.l2c.emit;
 
+import dev.l2c.io.Sha256;
 import dev.l2c.ir.ExternalTensorData;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.Tensor;
@@ -7,14 +8,8 @@ import dev.l2c.ir.Value;
 import dev.l2c.ir.serde.OnnxWriter;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * The source model's external-data file, referenced in place: the package's weights file is a hard
@@ -83,18 +78,7 @@ public final class InPlaceWeights implements WeightsSink {
     public String sha256() throws IOException {
         if (sha == null) {
             long t0 = System.nanoTime();
-            MessageDigest d;
-            try {
-                d = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            try (InputStream in = new DigestInputStream(Files.newInputStream(link), d)) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            sha = HexFormat.of().formatHex(d.digest());
+            sha = Sha256.of(link);
             hashNanos = System.nanoTime() - t0;
         }
         return sha;

@@ -12,7 +12,7 @@ import dev.l2c.model.LoadedModel;
 import dev.l2c.pkg.ManifestJson;
 import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.pkg.Sha256;
+import dev.l2c.io.Sha256;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleCompatibility;

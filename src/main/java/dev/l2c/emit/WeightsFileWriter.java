@@ -1,6 +1,7 @@
 package dev.l2c.emit;
 
 import dev.l2c.error.Cancellation;
+import dev.l2c.io.Sha256;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
 import dev.l2c.ir.serde.OnnxWriter;
@@ -12,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,11 +51,7 @@ public final class WeightsFileWriter implements WeightsSink {
         this.location = file.getFileName().toString();
         this.channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.READ);
-        try {
-            this.fileDigest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        this.fileDigest = Sha256.digest();
     }
 
     @Override

@@ -1,19 +1,16 @@
 package dev.l2c.metrics;
 
-import dev.l2c.error.L2cException;
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
-import dev.l2c.error.ProviderException;
 import dev.l2c.io.DataKind;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npz;
+import dev.l2c.io.Sha256;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -156,21 +153,10 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
     }
 
     static String sha256(Path file) throws InvalidInputException {
-        MessageDigest digest;
         try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this Java runtime has no SHA-256", e);
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                digest.update(buffer, 0, n);
-            }
+            return Sha256.of(file);
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read: " + e.getMessage(), e);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -1,5 +1,6 @@
 package dev.l2c.pkg;
 
+import dev.l2c.io.Sha256;
 import dev.l2c.error.InvalidInputException;
 
 import java.io.IOException;

@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtSession;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.io.AtomicOutput;
-import dev.l2c.pkg.Sha256;
+import dev.l2c.io.Sha256;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,23 +1,18 @@
 package dev.l2c.schedule;
 
 import dev.l2c.error.InvalidInputException;
+import dev.l2c.io.Sha256;
 import dev.l2c.schedule.CheckpointUnpickler.TensorRef;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Enumeration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -244,20 +239,13 @@ public final class RouterCheckpoint {
     }
 
     private static String sha256(Path file) throws InvalidInputException {
-        MessageDigest digest;
         try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime provides SHA-256", e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(OutputStream.nullOutputStream());
+            return Sha256.of(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file, "no such router checkpoint");
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the router checkpoint: " + e, e);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static String quote(Object key) {

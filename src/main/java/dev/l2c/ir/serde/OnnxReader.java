@@ -71,7 +71,19 @@ public final class OnnxReader {
 
     private Model read() throws InvalidInputException, UnsupportedModelException {
         Onnx.ModelProto proto = parse();
-        return toModel(proto);
+        return checkedModel(proto);
+    }
+
+    /**
+     * {@link #toModel}, with the IR's own refusals of a malformed graph (which the checks in
+     * {@link #toGraph} should have caught first) reported as a bad file rather than an internal error.
+     */
+    private Model checkedModel(Onnx.ModelProto proto) throws InvalidInputException, UnsupportedModelException {
+        try {
+            return toModel(proto);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file, "not a valid ONNX graph: " + e.getMessage(), e);
+        }
     }
 
     private Onnx.ModelProto parse() throws InvalidInputException {
@@ -113,7 +125,7 @@ public final class OnnxReader {
         if (bytes.length == 0) {
             throw new InvalidInputException(file, "empty file, not an ONNX model");
         }
-        return reader.toModel(reader.parse(CodedInputStream.newInstance(bytes)));
+        return reader.checkedModel(reader.parse(CodedInputStream.newInstance(bytes)));
     }
 
     private Onnx.ModelProto parse(CodedInputStream in) throws InvalidInputException {
@@ -205,6 +217,10 @@ public final class OnnxReader {
         }
         Set<String> initializerNames = new HashSet<>();
         for (Onnx.TensorProto tp : gp.getInitializerList()) {
+            if (tp.getName().isEmpty()) {
+                // found by ParserFuzzTest#onnxModel: ONNX requires every initializer to be named
+                throw new InvalidInputException(file, "an initializer has no name (ONNX requires one)");
+            }
             if (!initializerNames.add(tp.getName())) {
                 throw new InvalidInputException(file, "initializer '" + tp.getName() + "' is defined twice");
             }
@@ -217,6 +233,9 @@ public final class OnnxReader {
         for (Onnx.ValueInfoProto in : gp.getInputList()) {
             if (initializerNames.contains(in.getName())) {
                 continue; // IR < 4 lists initializers as inputs too; the initializer is the definition
+            }
+            if (in.getName().isEmpty()) {
+                throw new InvalidInputException(file, "a graph input has no name (ONNX requires one)");
             }
             if (g.value(in.getName()) != null) {
                 throw new InvalidInputException(file, "graph input '" + in.getName() + "' is listed twice");

@@ -1,4 +1,4 @@
-package dev.l2c.pkg;
+package dev.l2c.io;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256, the checksum every package file is listed with in its manifest. */
+/** SHA-256, the checksum of package files in their manifest, of router checkpoints and of reference data. */
 public final class Sha256 {
     private Sha256() {
     }
