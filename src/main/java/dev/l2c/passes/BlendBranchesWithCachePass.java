@@ -70,11 +70,11 @@ public final class BlendBranchesWithCachePass implements GraphPass {
         for (Blend b : blends.values()) {
             Value v = graph.value(b.valueName());
             if (v == null || v.producer() == null) {
-                throw new IllegalStateException("branch value '" + b.valueName() + "' is not computed in this graph");
+                throw new PassPreconditionException(this, b.valueName(), "is not computed in this graph");
             }
             if (v.isGraphOutput()) {
-                throw new IllegalStateException("branch value '" + b.valueName() + "' is a graph output; its readers"
-                        + " outside the graph could not be blended");
+                throw new PassPreconditionException(this, b.valueName(), "is a graph output; its readers outside the graph "
+                        + "could not be blended");
             }
         }
         Value mask = graph.addInput(maskInputName, TensorType.of(DataType.FLOAT, Shape.of(maskLength)));

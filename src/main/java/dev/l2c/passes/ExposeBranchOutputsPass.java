@@ -39,7 +39,7 @@ public final class ExposeBranchOutputsPass implements GraphPass {
         for (Exposure e : exposures) {
             Value v = graph.value(e.valueName());
             if (v == null || v.producer() == null) {
-                throw new IllegalStateException("branch value '" + e.valueName() + "' is not computed in this graph");
+                throw new PassPreconditionException(this, e.valueName(), "is not computed in this graph");
             }
             found.add(v);
         }

@@ -31,6 +31,8 @@ public final class PassManager {
             PassResult r;
             try {
                 r = pass.run(graph);
+            } catch (PassPreconditionException e) {
+                throw e; // names the pass and the value already
             } catch (RuntimeException e) {
                 throw new IllegalStateException("pass " + pass.name() + " failed on graph '" + graph.name() + "': "
                         + e.getMessage(), e);

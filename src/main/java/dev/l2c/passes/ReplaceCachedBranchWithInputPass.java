@@ -33,10 +33,10 @@ public final class ReplaceCachedBranchWithInputPass implements GraphPass {
         for (Cut c : cuts.values()) {
             Value v = graph.value(c.valueName());
             if (v == null) {
-                throw new IllegalStateException("branch value '" + c.valueName() + "' is not in this graph");
+                throw new PassPreconditionException(this, c.valueName(), "is not in this graph");
             }
             if (v.isGraphOutput()) {
-                throw new IllegalStateException("branch value '" + c.valueName() + "' is a graph output and cannot be cut");
+                throw new PassPreconditionException(this, c.valueName(), "is a graph output and cannot be cut");
             }
             Value input = graph.addInput(c.inputName(), c.type());
             v.replaceAllUsesWith(input);

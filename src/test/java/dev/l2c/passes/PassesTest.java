@@ -92,9 +92,12 @@ class PassesTest {
     @Test
     void aFailingPassIsNamed() {
         Model m = TinyModels.plainTransformer(1);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new PassManager(List.of(
-                new ExposeBranchOutputsPass(List.of(new ExposeBranchOutputsPass.Exposure("no_such_value", "cache_layer_0", TYPE))))).run(m.graph()));
-        assertTrue(e.getMessage().startsWith("pass ExposeBranchOutputsPass failed"), e.getMessage());
+        PassPreconditionException e = assertThrows(PassPreconditionException.class, () -> new PassManager(List.of(
+                new ExposeBranchOutputsPass(List.of(new ExposeBranchOutputsPass.Exposure("no_such_value", "cache_layer_0",
+                        TYPE))))).run(m.graph()));
+        assertEquals("ExposeBranchOutputsPass", e.pass());
+        assertEquals("no_such_value", e.value());
+        assertTrue(e.getMessage().startsWith("ExposeBranchOutputsPass: value 'no_such_value'"), e.getMessage());
     }
 
     /**
