@@ -81,7 +81,7 @@ public final class OnnxReader {
     private Model checkedModel(Onnx.ModelProto proto) throws InvalidInputException, UnsupportedModelException {
         try {
             return toModel(proto);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new InvalidInputException(file, "not a valid ONNX graph: " + e.getMessage(), e);
         }
     }
@@ -399,13 +399,20 @@ public final class OnnxReader {
         }
         long[] dims = tp.getDimsList().stream().mapToLong(Long::longValue).toArray();
         long elements = 1;
-        for (long d : dims) {
-            if (d < 0) {
-                throw new InvalidInputException(file, "tensor '" + tp.getName() + "' has a negative dimension");
+        long expected;
+        try {
+            for (long d : dims) {
+                if (d < 0) {
+                    throw new InvalidInputException(file, "tensor '" + tp.getName() + "' has a negative dimension");
+                }
+                elements = Math.multiplyExact(elements, d);
             }
-            elements = Math.multiplyExact(elements, d);
+            expected = type.byteSize(elements);
+        } catch (ArithmeticException e) {
+            // found by ParserFuzzTest#onnxModel: dimensions whose product does not fit 64 bits
+            throw new InvalidInputException(file, "tensor '" + tp.getName() + "' has dimensions " + dimsText(dims)
+                    + " whose element count overflows; the file is damaged");
         }
-        long expected = type.byteSize(elements);
         TensorData data;
         if (tp.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
             data = externalData(tp, expected);
