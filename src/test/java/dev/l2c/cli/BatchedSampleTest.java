@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +85,7 @@ class BatchedSampleTest {
         }
     }
 
-    private static NdArray sample(Path dir, String name, int n, int batch) throws IOException, Exception {
+    private static NdArray sample(Path dir, String name, int n, int batch) throws Exception {
         int code = Main.run("sample", DIT, "--nfe", "2", "-n", Integer.toString(n), "--batch", Integer.toString(batch),
                 "--quiet", "-o", dir.resolve(name + ".png").toString(), "--npy", dir.resolve(name + ".npy").toString(),
                 "--stats", dir.resolve(name + ".json").toString());
