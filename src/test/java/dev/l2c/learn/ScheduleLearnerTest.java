@@ -257,7 +257,7 @@ class ScheduleLearnerTest {
                 sampler, pkg);
         try (PackageExecutor exec = new PackageExecutor(CompiledPackage.open(pkg), OrtRuntime.Options.cpu());
              Progress none = Progress.start("", 1, false)) {
-            return ScheduleLearner.mse(SampleRun.run(exec, tiny.card(), sampler, request, none).samples(), full);
+            return LearnMath.mse(SampleRun.run(exec, tiny.card(), sampler, request, none).samples(), full);
         }
     }
 
@@ -289,7 +289,7 @@ class ScheduleLearnerTest {
              Progress none = Progress.start("", 1, false)) {
             full = SampleRun.run(exec, dit.card(), sampler, request, none).samples();
         }
-        double mse = ScheduleLearner.mse(cached, full);
+        double mse = LearnMath.mse(cached, full);
         double psnr = 10 * Math.log10(4 / mse);
         System.out.printf("demo DiT, DDIM-4, 20%% removed: %s, PSNR vs full %.1f dB, %.1f s%n",
                 Arrays.toString(learned.steps().stream().mapToInt(LearnedSchedule.StepReport::computed).toArray()), psnr,
