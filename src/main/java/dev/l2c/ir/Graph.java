@@ -1,14 +1,11 @@
 package dev.l2c.ir;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -273,49 +270,26 @@ public final class Graph {
      * insertion order. Throws IllegalStateException naming a node on a cycle.
      */
     public List<Node> topologicalOrder() {
-        Map<Node, Integer> pending = new IdentityHashMap<>();
         Map<Node, Integer> position = new IdentityHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             position.put(nodes.get(i), i);
         }
-        Deque<Node> ready = new ArrayDeque<>();
-        for (Node n : nodes) {
+        TopologicalOrder sorted = TopologicalOrder.of(nodes.size(), i -> {
+            // each producer once, however many of its outputs the node reads
             Set<Node> producers = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Value in : n.inputs()) {
+            for (Value in : nodes.get(i).inputs()) {
                 if (in != null && in.producer() != null) {
                     producers.add(in.producer());
                 }
             }
-            pending.put(n, producers.size());
-            if (producers.isEmpty()) {
-                ready.add(n);
-            }
+            return producers.stream().mapToInt(position::get).toArray();
+        });
+        if (!sorted.complete()) {
+            throw new IllegalStateException("graph '" + name + "' has a cycle through node " + nodes.get(sorted.blocked()));
         }
         List<Node> order = new ArrayList<>(nodes.size());
-        java.util.PriorityQueue<Node> queue = new java.util.PriorityQueue<>(
-                java.util.Comparator.comparingInt(position::get));
-        queue.addAll(ready);
-        while (!queue.isEmpty()) {
-            Node n = queue.poll();
-            order.add(n);
-            Set<Node> consumers = new LinkedHashSet<>();
-            for (Value out : n.outputs()) {
-                if (out != null) {
-                    for (Use u : out.uses) {
-                        consumers.add(u.node());
-                    }
-                }
-            }
-            for (Node c : consumers) {
-                int left = pending.merge(c, -1, Integer::sum);
-                if (left == 0) {
-                    queue.add(c);
-                }
-            }
-        }
-        if (order.size() != nodes.size()) {
-            Node stuck = nodes.stream().filter(n -> pending.get(n) > 0).findFirst().orElseThrow();
-            throw new IllegalStateException("graph '" + name + "' has a cycle through node " + stuck);
+        for (int i : sorted.order()) {
+            order.add(nodes.get(i));
         }
         return order;
     }

@@ -17,6 +17,7 @@ import dev.l2c.ir.Shape;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
 import dev.l2c.ir.TensorType;
+import dev.l2c.ir.TopologicalOrder;
 import dev.l2c.ir.Value;
 import dev.l2c.onnx.proto.Onnx;
 
@@ -30,7 +31,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -320,43 +320,17 @@ public final class OnnxReader {
         if (sorted) {
             return nodes;
         }
-        int[] pending = new int[nodes.size()];
-        List<List<Integer>> consumers = new ArrayList<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            consumers.add(new ArrayList<>());
+        TopologicalOrder order = TopologicalOrder.of(nodes.size(), i -> nodes.get(i).getInputList().stream()
+                .filter(in -> producer.containsKey(in) && g.value(in) == null)
+                .mapToInt(producer::get).toArray());
+        if (!order.complete()) {
+            Onnx.NodeProto stuck = nodes.get(order.blocked());
+            throw new InvalidInputException(file, "the graph has a cycle through node '" + stuck.getName() + "' ("
+                    + stuck.getOpType() + ")");
         }
-        for (int i = 0; i < nodes.size(); i++) {
-            for (String in : nodes.get(i).getInputList()) {
-                Integer p = producer.get(in);
-                if (p != null && g.value(in) == null) {
-                    pending[i]++;
-                    consumers.get(p).add(i);
-                }
-            }
-        }
-        ArrayDeque<Integer> ready = new ArrayDeque<>();
-        for (int i = 0; i < nodes.size(); i++) {
-            if (pending[i] == 0) {
-                ready.add(i);
-            }
-        }
-        List<Onnx.NodeProto> out = new ArrayList<>();
-        while (!ready.isEmpty()) {
-            int i = ready.poll();
+        List<Onnx.NodeProto> out = new ArrayList<>(nodes.size());
+        for (int i : order.order()) {
             out.add(nodes.get(i));
-            for (int c : consumers.get(i)) {
-                if (--pending[c] == 0) {
-                    ready.add(c);
-                }
-            }
-        }
-        if (out.size() != nodes.size()) {
-            for (int i = 0; i < nodes.size(); i++) {
-                if (pending[i] > 0) {
-                    throw new InvalidInputException(file, "the graph has a cycle through node '" + nodes.get(i).getName()
-                            + "' (" + nodes.get(i).getOpType() + ")");
-                }
-            }
         }
         return out;
     }

@@ -129,6 +129,39 @@ class RoundTripTest {
         assertTrue(e.getMessage().contains("leaves the model's folder"), e.getMessage());
     }
 
+    @Test
+    void nodesListedInReverseAreReadInTheOrderOfTheirData(@TempDir Path tmp) throws Exception {
+        Onnx.ModelProto proto = OnnxReader.readProto(MODELS.resolve("fmnist_classifier.onnx"));
+        Onnx.GraphProto.Builder g = proto.getGraph().toBuilder();
+        List<Onnx.NodeProto> nodes = new java.util.ArrayList<>(g.getNodeList());
+        java.util.Collections.reverse(nodes);
+        g.clearNode().addAllNode(nodes);
+        Path file = tmp.resolve("reversed.onnx");
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+        Model sorted = OnnxReader.read(MODELS.resolve("fmnist_classifier.onnx"));
+        Model reversed = OnnxReader.read(file);
+        // the classifier is a chain: its one topological order is the file's own
+        assertSameGraph(sorted.graph(), reversed.graph());
+        assertEquals(sorted.graph().nodes().stream().map(Node::name).toList(),
+                reversed.graph().nodes().stream().map(Node::name).toList());
+    }
+
+    @Test
+    void aCycleBetweenNodesIsRefusedNamingANodeOnIt(@TempDir Path tmp) throws Exception {
+        Onnx.ModelProto proto = OnnxReader.readProto(MODELS.resolve("fmnist_classifier.onnx"));
+        Onnx.GraphProto.Builder g = proto.getGraph().toBuilder();
+        // the first node reads the second node's output instead of its own input
+        Onnx.NodeProto first = g.getNode(0);
+        String secondOut = g.getNode(1).getOutput(0);
+        g.setNode(0, first.toBuilder().setInput(0, secondOut));
+        Path file = tmp.resolve("cycle.onnx");
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(file));
+        assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("cycle through node '" + first.getName() + "'"), e.getMessage());
+    }
+
     static Map<String, Object> inputsFor(String name) {
         if (name.startsWith("fmnist_classifier")) {
             return Map.of("image", OrtTesting.randomFloats(3, 2, 1, 28, 28));
