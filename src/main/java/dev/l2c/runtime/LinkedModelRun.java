@@ -38,7 +38,7 @@ public final class LinkedModelRun implements SampleGenerator {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final double openSeconds;
-    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    private final PerBatch<PinnedOutput> samplesByBatch;
     private PinnedOutput stepCheck;
 
     public LinkedModelRun(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
@@ -62,6 +62,8 @@ public final class LinkedModelRun implements SampleGenerator {
             }
         }
         this.openSeconds = (System.nanoTime() - t0) / 1e9;
+        this.samplesByBatch = new PerBatch<>(batch -> new PinnedOutput(env, new long[]{batch, card.channels(), card.height(),
+                card.width()}));
     }
 
     @Override
@@ -78,11 +80,7 @@ public final class LinkedModelRun implements SampleGenerator {
              OnnxTensor labels = labelTensor(request.labels());
              OnnxTensor scale = linked.guided() ? OnnxTensor.createTensor(env, direct(new float[]{request.cfg()}), new long[0])
                      : null) {
-            PinnedOutput out = outByBatch.get(batch);
-            if (out == null) {
-                out = new PinnedOutput(env, shape);
-                outByBatch.put(batch, out);
-            }
+            PinnedOutput out = samplesByBatch.get(batch);
             if (stepCheck == null) {
                 stepCheck = new PinnedOutput(env, new long[]{pkg.manifest().steps().size()});
             }
@@ -154,8 +152,7 @@ public final class LinkedModelRun implements SampleGenerator {
 
     @Override
     public void close() {
-        outByBatch.values().forEach(PinnedOutput::close);
-        outByBatch.clear();
+        samplesByBatch.close();
         if (stepCheck != null) {
             stepCheck.close();
         }

@@ -38,8 +38,7 @@ public final class PackageExecutor implements ModelExecutor {
     /** The weights mapped once for all sessions (lean memory), or null. */
     private final SharedWeights sharedWeights;
     private final long outputChannels;
-    private final Map<Integer, TensorIo> ioByBatch = new HashMap<>();
-    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    private final PerBatch<StepTensors> tensors;
     /** Live cache tensors by (layer, producing step). */
     private final Map<Long, OnnxTensor> live = new HashMap<>();
     private final List<Set<String>> requestedOutputs = new ArrayList<>();
@@ -72,6 +71,7 @@ public final class PackageExecutor implements ModelExecutor {
             throw e;
         }
         this.outputChannels = manifest.model().outputChannels();
+        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, batch, outputChannels));
         for (PackageManifest.Step s : manifest.steps()) {
             // the model output is pinned (written into our buffer); only cache outputs are allocated by ONNX Runtime
             Set<String> req = new HashSet<>();
@@ -96,18 +96,9 @@ public final class PackageExecutor implements ModelExecutor {
         }
         PackageManifest.Step step = manifest.steps().get(evaluation);
         try {
-            TensorIo io = ioByBatch.get(batch);
-            if (io == null) {
-                io = new TensorIo(env, batch, new long[]{batch, card.channels(), card.height(), card.width()}, card.timestepType());
-                ioByBatch.put(batch, io);
-                outByBatch.put(batch, new PinnedOutput(env, new long[]{batch, outputChannels, card.height(), card.width()}));
-            }
-            PinnedOutput out = outByBatch.get(batch);
-            io.set(x, timestep, labels);
-            Map<String, OnnxTensorLike> inputs = new HashMap<>();
-            inputs.put(card.sampleInput(), io.sampleTensor);
-            inputs.put(card.timestepInput(), io.timestepTensor);
-            inputs.put(card.labelInput(), io.labelTensor);
+            StepTensors io = tensors.get(batch);
+            PinnedOutput out = io.output;
+            Map<String, OnnxTensorLike> inputs = io.write(x, timestep, labels);
             for (PackageManifest.CacheInput in : step.cacheInputs()) {
                 OnnxTensor t = live.get(key(in.layer(), in.fromStep()));
                 if (t == null) {
@@ -185,8 +176,7 @@ public final class PackageExecutor implements ModelExecutor {
     @Override
     public void close() {
         reset();
-        ioByBatch.values().forEach(TensorIo::close);
-        outByBatch.values().forEach(PinnedOutput::close);
+        tensors.close();
         closeSessions();
     }
 

@@ -12,7 +12,7 @@ import java.nio.FloatBuffer;
  * A pre-allocated float output that ONNX Runtime writes into (a "pinned" output), reused by every step
  * of a batch size: the model output is read from our own buffer, with no tensor created per step.
  */
-final class PinnedOutput implements AutoCloseable {
+final class PinnedOutput implements PerBatch.Resource {
     final FloatBuffer buffer;
     final OnnxTensor tensor;
     final int elements;

@@ -10,7 +10,6 @@ import dev.l2c.error.ProviderException;
 import dev.l2c.model.ModelCard;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -24,8 +23,7 @@ public final class PlainModelExecutor implements ModelExecutor {
     private final OrtSession session;
     private final OrtEnvironment env;
     private final long outputChannels;
-    private final Map<Integer, TensorIo> ioByBatch = new HashMap<>();
-    private final Map<Integer, PinnedOutput> outByBatch = new HashMap<>();
+    private final PerBatch<StepTensors> tensors;
     private long runNanos;
 
     public PlainModelExecutor(Path file, ModelCard card, OrtRuntime.Options options) throws L2cException {
@@ -36,6 +34,7 @@ public final class PlainModelExecutor implements ModelExecutor {
             this.session = OrtRuntime.open(file, so);
         }
         this.outputChannels = outputChannels(session, card, file);
+        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, batch, outputChannels));
     }
 
     static long outputChannels(OrtSession session, ModelCard card, Path file) throws L2cException {
@@ -51,16 +50,9 @@ public final class PlainModelExecutor implements ModelExecutor {
     @Override
     public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
         try {
-            TensorIo io = ioByBatch.get(batch);
-            if (io == null) {
-                io = new TensorIo(env, batch, new long[]{batch, card.channels(), card.height(), card.width()}, card.timestepType());
-                ioByBatch.put(batch, io);
-                outByBatch.put(batch, new PinnedOutput(env, new long[]{batch, outputChannels, card.height(), card.width()}));
-            }
-            PinnedOutput out = outByBatch.get(batch);
-            io.set(x, timestep, labels);
-            Map<String, OnnxTensorLike> inputs = Map.of(card.sampleInput(), io.sampleTensor,
-                    card.timestepInput(), io.timestepTensor, card.labelInput(), io.labelTensor);
+            StepTensors io = tensors.get(batch);
+            PinnedOutput out = io.output;
+            Map<String, OnnxTensorLike> inputs = io.write(x, timestep, labels);
             long t0 = System.nanoTime();
             session.run(inputs, Set.of(), Map.of(card.output(), out.tensor), OrtRuntime.runOptions()).close();
             runNanos += System.nanoTime() - t0;
@@ -87,8 +79,7 @@ public final class PlainModelExecutor implements ModelExecutor {
 
     @Override
     public void close() {
-        ioByBatch.values().forEach(TensorIo::close);
-        outByBatch.values().forEach(PinnedOutput::close);
+        tensors.close();
         try {
             session.close();
         } catch (OrtException e) {
