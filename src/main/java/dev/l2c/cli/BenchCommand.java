@@ -78,11 +78,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "8", description = "Images per timed run (the model batch is doubled by CFG).")
     int images;
 
-    @Option(names = "--cfg", description = "Guidance scale (default: the card's).")
-    Float cfg;
-
-    @Option(names = "--seed", defaultValue = "0")
-    long seed;
+    @Mixin
+    NoiseOptions noiseOptions;
 
     @Option(names = "--repeats", defaultValue = "7", description = "Measured rounds (each runs every configuration once).")
     int repeats;
@@ -179,7 +176,7 @@ final class BenchCommand implements Callable<Integer> {
                         + String.join(", ", names));
             }
         }
-        Benchmark.Settings settings = new Benchmark.Settings(images, cfg != null ? cfg : m.card().defaultCfg(), seed,
+        Benchmark.Settings settings = new Benchmark.Settings(images, noiseOptions.scale(m.card()), noiseOptions.seed,
                 repeats, warmup, runtimeOptions.toOptions(),
                 samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly));
         List<BenchResult> results = Benchmark.run(m, configs, settings);
@@ -217,7 +214,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             String suffix = remove == null ? "-matched" : String.format(Locale.ROOT, "-r%02d", Math.round(100 * target));
             for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
-                Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, seed);
+                Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, noiseOptions.seed);
                 double achieved = BaselineSchedules.removedMacFraction(s, layerMacs, fullMacs, nfe);
                 // a baseline whose parameter grid has nothing near the budget (FORA: 0 % or 50 % of a
                 // 20-step run) would only repeat another row under a misleading name

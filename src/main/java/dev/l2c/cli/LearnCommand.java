@@ -29,7 +29,7 @@ import java.util.function.ToDoubleFunction;
 @Command(name = "learn", description = {
         "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the "
         + "model output stays closest (mean squared error) to the full model's, over a calibration run of the full sampler "
-        + "from seeded noise (no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
+        + "from seeded noise (--seed, which also draws the check sets; no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
         "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured; "
         + "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack); "
         + "then swaps are kept where measured errors improve. Writes the schedule with provenance and the relaxed "
@@ -70,11 +70,8 @@ final class LearnCommand implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "16", description = "Calibration images (default 16; the model batch is doubled by guidance).")
     int images;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the calibration noise and of the linearisation checks.")
-    long seed;
-
-    @Option(names = "--cfg", description = "Classifier-free guidance scale of the calibration run (default: the card's).")
-    Float cfg;
+    @Mixin
+    NoiseOptions noiseOptions;
 
     @Option(names = "--check-sets", defaultValue = "" + LearnOptions.DEFAULT_CHECK_SETS,
             description = "Random reuse sets per cache step measured to check the linear error model (default ${DEFAULT-VALUE}).")
@@ -84,8 +81,8 @@ final class LearnCommand implements Callable<Integer> {
             description = "Most model evaluations per cache step spent on measured swaps (default ${DEFAULT-VALUE}).")
     int swapTrials;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
-    int threads;
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--quiet", description = "No progress bar and no table.")
     boolean quiet;
@@ -110,15 +107,14 @@ final class LearnCommand implements Callable<Integer> {
             case "free" -> true;
             default -> throw new UsageException("--pattern must be l2c or free, not '" + pattern + "'");
         };
-        if (threads < 0) {
-            throw new UsageException("--threads must be 0 (one per core) or positive");
-        }
+        int threads = threadsOption.threads();
+        noiseOptions.checkCfg();
         SampleCommand.checkWritable(output);
         if (report != null) {
             SampleCommand.checkWritable(report);
         }
-        LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, free, budget, lambda, budgetUnit, weighting, images, seed,
-                cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
+        LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, free, budget, lambda, budgetUnit, weighting, images,
+                noiseOptions.seed, noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
                 new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
         options.check();
         LoadedModel m = modelOptions.load(model);

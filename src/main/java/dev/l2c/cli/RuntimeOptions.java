@@ -2,6 +2,7 @@ package dev.l2c.cli;
 
 import dev.l2c.error.UsageException;
 import dev.l2c.runtime.OrtRuntime;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.Locale;
@@ -11,8 +12,8 @@ final class RuntimeOptions {
     @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
     String provider;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: one per core).")
-    int threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
             + "session), balanced (weights mapped once for all sessions, an arena per session), lean (weights mapped once, "
@@ -35,10 +36,7 @@ final class RuntimeOptions {
         if (m == null) {
             throw new UsageException("--memory must be auto, speed, balanced or lean, not '" + memory + "'");
         }
-        if (threads < 0) {
-            throw new UsageException("--threads must be 0 (one per core) or positive");
-        }
-        return new OrtRuntime.Options(p, threads, m, 0, cacheFolder());
+        return new OrtRuntime.Options(p, threads.threads(), m, 0, cacheFolder());
     }
 
     private java.nio.file.Path cacheFolder() {

@@ -67,16 +67,12 @@ final class SampleCommand implements Callable<Integer> {
             + "(default 8).")
     Long count;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial noise (Java's Gaussian "
-            + "generator, drawn in image order: the same images whatever the batch).")
-    long seed;
-
     @Option(names = "--noise", paramLabel = "FILE.npy", description = "Initial noise x_T, float32 (or float64) "
             + "[n, C, H, W], e.g. from a PyTorch run.")
     Path noise;
 
-    @Option(names = "--cfg", description = "Classifier-free guidance scale (default: the card's; 1 = no guidance).")
-    Float cfg;
+    @Mixin
+    NoiseOptions noiseOptions;
 
     @Option(names = "--batch", paramLabel = "B", description = "Images per model run (default: as many as fit 1 GiB "
             + "of activations, at most 256; the output says which).")
@@ -173,9 +169,7 @@ final class SampleCommand implements Callable<Integer> {
         if (count != null && (count < 1 || count > MAX_IMAGES)) {
             throw new UsageException("--count must be between 1 and " + MAX_IMAGES + ", not " + count);
         }
-        if (cfg != null && !Float.isFinite(cfg)) {
-            throw new UsageException("--cfg must be a finite number, not " + cfg);
-        }
+        noiseOptions.checkCfg();
     }
 
     private int samplePackage(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
@@ -227,7 +221,7 @@ final class SampleCommand implements Callable<Integer> {
             noiseSource = BatchedSampling.fromArray(a.asFloats(), per, noise);
         } else {
             n = labels != null ? labels.length : (count == null ? 8 : count);
-            noiseSource = BatchedSampling.gaussian(seed, per);
+            noiseSource = BatchedSampling.gaussian(noiseOptions.seed, per);
         }
         if (labels != null && labels.length != n) {
             throw new UsageException("--labels gives " + labels.length + " labels but there are " + n + " images");
@@ -242,7 +236,7 @@ final class SampleCommand implements Callable<Integer> {
         long[] given = labels;
         int classes = card.classes();
         BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : i -> i % classes;
-        float scale = cfg != null ? cfg : card.defaultCfg();
+        float scale = noiseOptions.scale(card);
         long bytesPerImage = (16 * tokenBytes + cacheBytesPerSample) * (scale != 1f ? 2 : 1);
         int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);
         if ((long) b * per > Integer.MAX_VALUE / 2) {
