@@ -13,7 +13,7 @@ import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.io.ImageGrid;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.BaselineSchedules;

@@ -2,7 +2,7 @@ package dev.l2c.cli;
 
 import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelbuild.ArchitectureConfig;
 import dev.l2c.modelbuild.BuiltModel;
 import dev.l2c.modelbuild.DitConfig;

@@ -1,9 +1,9 @@
 package dev.l2c.cli;
 
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleJson;

@@ -10,7 +10,7 @@ import dev.l2c.io.AtomicOutput;
 import dev.l2c.learn.LearnOptions;
 import dev.l2c.learn.LearnedSchedule;
 import dev.l2c.learn.ScheduleLearner;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.ScheduleJson;

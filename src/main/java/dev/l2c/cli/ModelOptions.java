@@ -1,7 +1,7 @@
 package dev.l2c.cli;
 
 import dev.l2c.error.L2cException;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.l2c.cli;
 
 import dev.l2c.error.UsageException;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import picocli.CommandLine.Option;
 
 /** The initial noise and the guidance scale of a sampling run. Shared by `sample`, `bench` and `learn`. */

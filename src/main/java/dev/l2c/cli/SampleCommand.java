@@ -1,6 +1,6 @@
 package dev.l2c.cli;
 
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
@@ -13,8 +13,8 @@ import dev.l2c.io.NdArray;
 import dev.l2c.io.Npy;
 import dev.l2c.io.Progress;
 import dev.l2c.io.TempFolder;
-import dev.l2c.model.LoadedModel;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;

@@ -1,7 +1,7 @@
 package dev.l2c.cli;
 
 import dev.l2c.error.L2cException;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.Sampler;
 import picocli.CommandLine.Option;
 

@@ -9,14 +9,14 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.pkg.CacheNames;
-import dev.l2c.emit.CacheStepGraph;
+import dev.l2c.compiler.CacheStepGraph;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.serde.OnnxWriter;
-import dev.l2c.model.LoadedModel;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.runtime.OrtFailures;
 import dev.l2c.runtime.OrtRuntime;
 
@@ -75,8 +75,8 @@ final class RoutingEvaluator implements AutoCloseable {
         OrtSession p = null;
         OrtSession b = null;
         try {
-            p = open(RoutingGraphs.probe(model.model(), layers), options, model);
-            b = open(RoutingGraphs.blend(model.model(), layers), options, model);
+            p = open(RoutingGraphs.probe(model.onnx(), layers), options, model);
+            b = open(RoutingGraphs.blend(model.onnx(), layers), options, model);
             int outChannels = outputChannels(p, model);
             outputElements = batch * outChannels * card.height() * card.width();
             sample = direct(batch * card.sampleElements() * 4).asFloatBuffer();
@@ -210,7 +210,7 @@ final class RoutingEvaluator implements AutoCloseable {
             }
         }
         if (reuseAllBut[slot] == null) {
-            Model pruned = CacheStepGraph.build(model.model(), layers, reads, new int[0]).model();
+            Model pruned = CacheStepGraph.build(model.onnx(), layers, reads, new int[0]).model();
             // many small graphs, each run a few times: no per-session copies of prepacked weights
             reuseAllBut[slot] = open(pruned, new OrtRuntime.Options(options.provider(), options.threads(),
                     OrtRuntime.Memory.LEAN, options.deviceId()), model, l + 1);

@@ -2,7 +2,7 @@ package dev.l2c.learn;
 
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleStep;
 

@@ -1,7 +1,7 @@
 package dev.l2c.modelbuild;
 
 import dev.l2c.ir.DataType;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 /**
  * The size and options of a diffusion transformer the {@link ModelBuilder} can write: a

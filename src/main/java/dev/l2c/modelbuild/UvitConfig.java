@@ -1,7 +1,7 @@
 package dev.l2c.modelbuild;
 
 import dev.l2c.ir.DataType;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 import java.util.Locale;
 

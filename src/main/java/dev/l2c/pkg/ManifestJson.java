@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.io.StrictJson;
 import dev.l2c.ir.DataType;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.ClipRange;
 import dev.l2c.sampler.SamplingPlan;
 

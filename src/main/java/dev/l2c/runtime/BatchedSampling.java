@@ -4,7 +4,7 @@ import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.NonFiniteException;
 import dev.l2c.io.Progress;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 import java.nio.file.Path;
 import java.util.Random;

@@ -11,7 +11,7 @@ import dev.l2c.error.NonFiniteException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.io.Progress;
 import dev.l2c.ir.DataType;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
 

@@ -10,7 +10,7 @@ import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 import java.util.ArrayList;
 import java.util.HashMap;

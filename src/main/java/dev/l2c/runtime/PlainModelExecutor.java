@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.l2c.runtime;
 
 import dev.l2c.error.L2cException;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
 import dev.l2c.sampler.PlannedSampler;

@@ -3,7 +3,7 @@ package dev.l2c.runtime;
 import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.Guidance;
 import dev.l2c.sampler.NoisePredictor;
 import dev.l2c.sampler.Sampler;

@@ -2,7 +2,7 @@ package dev.l2c.runtime;
 
 import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.Sampler;
 
 import java.util.Arrays;

@@ -5,7 +5,7 @@ import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.l2c.ir.DataType;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

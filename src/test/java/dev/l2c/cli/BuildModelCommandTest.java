@@ -1,6 +1,6 @@
 package dev.l2c.cli;
 
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelbuild.ModelBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +38,7 @@ class BuildModelCommandTest {
         LoadedModel m = LoadedModel.load(out.resolve(ModelBuilder.MODEL_FILE), null, null);
         assertEquals(10, m.layers().size());
         assertEquals("tiny_uvit", m.card().name());
-        assertFalse(m.model().graph().values().stream().anyMatch(v -> v.name().endsWith("qkv.bias")));
+        assertFalse(m.onnx().graph().values().stream().anyMatch(v -> v.name().endsWith("qkv.bias")));
         assertEquals(0, run("inspect", out.resolve(ModelBuilder.MODEL_FILE).toString()).code());
     }
 

@@ -2,10 +2,10 @@ package dev.l2c.modelbuild;
 
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.io.Progress;
-import dev.l2c.model.LoadedModel;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;

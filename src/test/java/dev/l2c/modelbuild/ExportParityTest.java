@@ -7,7 +7,7 @@ import dev.l2c.ir.Graph;
 import dev.l2c.ir.Node;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.Value;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,8 +54,8 @@ class ExportParityTest {
     void ditPositionEmbeddingIsTheExportsFixedSinCos() throws Exception {
         LoadedModel export = LoadedModel.load(DIT_EXPORT, null, null);
         LoadedModel built = build(DitConfig.FMNIST, "dit");
-        float[] expected = initializer(export.model().graph(), "pos_embed");
-        float[] actual = initializer(built.model().graph(), "pos_embed");
+        float[] expected = initializer(export.onnx().graph(), "pos_embed");
+        float[] actual = initializer(built.onnx().graph(), "pos_embed");
         // The export's copy drifted by float32 rounding: training ran EMA updates p·d + p·(1-d) on this
         // fixed parameter 1450 times (a random walk of ~40 ulps); a wrong formula would differ by O(1).
         assertTrue(maxAbsDiff(expected, actual) < 1e-5f, "pos_embed max |Δ| = " + maxAbsDiff(expected, actual));
@@ -63,12 +63,12 @@ class ExportParityTest {
 
     @Test
     void timestepFrequenciesAreTheExportsConstants() throws Exception {
-        float[] export = frequencies(LoadedModel.load(DIT_EXPORT, null, null).model().graph());
-        float[] built = frequencies(build(DitConfig.FMNIST, "dit").model().graph());
+        float[] export = frequencies(LoadedModel.load(DIT_EXPORT, null, null).onnx().graph());
+        float[] built = frequencies(build(DitConfig.FMNIST, "dit").onnx().graph());
         assertEquals(128, built.length);
         assertTrue(maxAbsDiff(export, built) <= 1e-7f, "max |Δ| = " + maxAbsDiff(export, built));
-        float[] uExport = frequencies(LoadedModel.load(UVIT_EXPORT, null, null).model().graph());
-        float[] uBuilt = frequencies(build(UvitConfig.FMNIST, "uvit").model().graph());
+        float[] uExport = frequencies(LoadedModel.load(UVIT_EXPORT, null, null).onnx().graph());
+        float[] uBuilt = frequencies(build(UvitConfig.FMNIST, "uvit").onnx().graph());
         assertEquals(64, uBuilt.length);
         assertTrue(maxAbsDiff(uExport, uBuilt) <= 1e-7f, "max |Δ| = " + maxAbsDiff(uExport, uBuilt));
     }
@@ -79,9 +79,9 @@ class ExportParityTest {
     }
 
     static void assertSameWeightsAndLayers(LoadedModel export, LoadedModel built, int layers) {
-        assertEquals(shapeCounts(export.model().graph()), shapeCounts(built.model().graph()),
+        assertEquals(shapeCounts(export.onnx().graph()), shapeCounts(built.onnx().graph()),
                 "initializer shapes (shape -> count)");
-        assertEquals(parameters(export.model().graph()), parameters(built.model().graph()));
+        assertEquals(parameters(export.onnx().graph()), parameters(built.onnx().graph()));
         LayerMap e = export.layers();
         LayerMap b = built.layers();
         assertEquals(layers, e.size());

@@ -5,14 +5,14 @@ import dev.l2c.analysis.LayerDetector;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.analysis.ShapeInference;
 import dev.l2c.pkg.CacheNames;
-import dev.l2c.emit.CacheStepGraph;
+import dev.l2c.compiler.CacheStepGraph;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.Node;
 import dev.l2c.ir.Use;
 import dev.l2c.ir.Value;
 import dev.l2c.learn.RoutingGraphs;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.testing.OrtTesting;
 import dev.l2c.testing.TinyModels;
 import org.junit.jupiter.api.Test;
@@ -151,7 +151,7 @@ class BlendBranchesWithCachePassTest {
     void theDemoDitBlendGraphMatchesItsCompiledCachedStep(@TempDir Path tmp) throws Exception {
         LoadedModel m = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
         LayerMap map = m.layers();
-        Path blendFile = OrtTesting.write(RoutingGraphs.blend(m.model(), map), tmp.resolve("blend.onnx"));
+        Path blendFile = OrtTesting.write(RoutingGraphs.blend(m.onnx(), map), tmp.resolve("blend.onnx"));
         int batch = 2;
         Map<String, Object> plain = new HashMap<>();
         plain.put("x", OrtTesting.randomFloats(3, batch, 1, 28, 28));
@@ -174,7 +174,7 @@ class BlendBranchesWithCachePassTest {
         float[] reused = OrtTesting.run(blendFile, in).get("out");
         Map<String, Object> prunedInputs = new HashMap<>(plain);
         prunedInputs.put(CacheNames.of(j), in.get(CacheNames.of(j)));
-        float[] compiled = OrtTesting.run(OrtTesting.write(CacheStepGraph.build(m.model(), map, new int[]{j}, new int[0]).model(),
+        float[] compiled = OrtTesting.run(OrtTesting.write(CacheStepGraph.build(m.onnx(), map, new int[]{j}, new int[0]).model(),
                 tmp.resolve("pruned.onnx")), prunedInputs).get("out");
         float diff = OrtTesting.maxAbsDiff(compiled, reused);
         assertTrue(diff <= 1e-5f, "max |Δ| = " + diff);

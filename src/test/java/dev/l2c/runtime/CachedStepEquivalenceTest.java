@@ -3,14 +3,14 @@ package dev.l2c.runtime;
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.Shape;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.Value;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.passes.ExposeBranchOutputsPass;
 import dev.l2c.sampler.Ddim;
 import dev.l2c.sampler.NoiseSchedule;
@@ -61,7 +61,7 @@ class CachedStepEquivalenceTest {
         }
 
         // independent: branch values of step 0 from the original graph with every branch exposed
-        Model probe = m.model().copy();
+        Model probe = m.onnx().copy();
         List<ExposeBranchOutputsPass.Exposure> expose = new ArrayList<>();
         for (CacheableLayer l : m.layers().layers()) {
             expose.add(new ExposeBranchOutputsPass.Exposure(l.tensor(), "probe_" + l.index(), l.type()));
@@ -71,7 +71,7 @@ class CachedStepEquivalenceTest {
                 inputs(m, x0, 700, labels, batch));
 
         // the original graph at step 1, with the reused branches' readers switched to step 0's values
-        Model substituted = m.model().copy();
+        Model substituted = m.onnx().copy();
         Graph g = substituted.graph();
         Value yes = g.addInitializer("always_true", new Tensor("always_true", DataType.BOOL, new long[0],
                 dev.l2c.ir.TensorData.of(new byte[]{1})));

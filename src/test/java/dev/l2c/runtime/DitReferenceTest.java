@@ -2,11 +2,11 @@ package dev.l2c.runtime;
 
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npz;
 import dev.l2c.io.Progress;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.sampler.Ddim;
 import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;

@@ -1,7 +1,7 @@
 package dev.l2c.runtime;
 
-import dev.l2c.emit.SamplingRunGraph;
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.SamplingRunGraph;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npz;
 import dev.l2c.io.Progress;
@@ -12,7 +12,7 @@ import dev.l2c.ir.Model;
 import dev.l2c.ir.Node;
 import dev.l2c.ir.Value;
 import dev.l2c.ir.serde.OnnxReader;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
@@ -160,7 +160,7 @@ class LinkedModelTest {
                 external++;
             }
         }
-        long sourceExternal = dit.model().graph().initializers().stream()
+        long sourceExternal = dit.onnx().graph().initializers().stream()
                 .filter(v -> v.initializer().data().byteSize() >= 1024).count();
         assertEquals(sourceExternal, external, "every large source weight exactly once");
 

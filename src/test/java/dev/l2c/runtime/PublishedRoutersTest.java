@@ -2,8 +2,8 @@ package dev.l2c.runtime;
 
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.emit.ScheduleCompiler;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.compiler.ScheduleCompiler;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelbuild.ArchitectureConfig;
 import dev.l2c.modelbuild.DitConfig;
 import dev.l2c.modelbuild.ModelBuilder;

@@ -2,9 +2,9 @@ package dev.l2c.runtime;
 
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.emit.ScheduleCompiler;
+import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.io.Progress;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.sampler.DpmSolverPlusPlus;
 import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;

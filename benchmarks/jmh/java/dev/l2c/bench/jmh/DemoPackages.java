@@ -1,7 +1,7 @@
 package dev.l2c.bench.jmh;
 
-import dev.l2c.emit.ScheduleCompiler;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.compiler.ScheduleCompiler;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.sampler.Ddim;
 import dev.l2c.sampler.NoiseSchedule;
 import dev.l2c.sampler.Sampler;

@@ -2,7 +2,7 @@ package dev.l2c.bench.jmh;
 
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.io.Progress;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.runtime.InitialNoise;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.PackageExecutor;

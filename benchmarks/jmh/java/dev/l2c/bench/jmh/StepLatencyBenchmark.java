@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.runtime.OrtRuntime;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,7 +1,7 @@
 package dev.l2c.ir.serde;
 
 import com.google.protobuf.UnknownFieldSet;
-import dev.l2c.emit.WeightsFileWriter;
+import dev.l2c.compiler.WeightsFileWriter;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.ir.Attribute;
 import dev.l2c.ir.Graph;

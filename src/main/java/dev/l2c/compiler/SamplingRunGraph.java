@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.ToolVersion;
 import dev.l2c.error.UnsupportedModelException;
@@ -13,7 +13,7 @@ import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
 import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Value;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.passes.RemoveUnusedNodesPass;
 import dev.l2c.pkg.CacheNames;
 import dev.l2c.sampler.ClipRange;

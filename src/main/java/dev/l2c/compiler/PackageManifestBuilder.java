@@ -1,12 +1,12 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Dim;
 import dev.l2c.ir.Value;
-import dev.l2c.model.LoadedModel;
-import dev.l2c.model.ModelCard;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CacheNames;
 import dev.l2c.pkg.ManifestJson;
 import dev.l2c.pkg.PackageFiles;
@@ -119,8 +119,8 @@ final class PackageManifestBuilder {
         return new PackageManifest(ManifestJson.VERSION, ScheduleCompiler.createdBy(),
                 linked == null ? PackageManifest.Kind.STEPWISE : PackageManifest.Kind.LINKED,
                 new PackageManifest.SourceModel(model.file().getFileName().toString(), sourceSha,
-                        (model.model().producerName() + " " + model.model().producerVersion()).trim(),
-                        model.model().defaultOpset()),
+                        (model.onnx().producerName() + " " + model.onnx().producerVersion()).trim(),
+                        model.onnx().defaultOpset()),
                 card, layers(layers),
                 new PackageManifest.ScheduleInfo(PackageFiles.SCHEDULE, schedule.nfe(), schedule.layers(), schedule.pattern()),
                 new PackageManifest.SamplerInfo(sampler.name(), sampler.schedulePattern(), sampler.evaluations(),
@@ -140,13 +140,13 @@ final class PackageManifestBuilder {
     }
 
     private DataType inputType(String name, DataType fallback) {
-        Value v = model.model().graph().value(name);
+        Value v = model.onnx().graph().value(name);
         return v != null && v.type() != null ? v.type().elementType() : fallback;
     }
 
     /** Channels of the model output: declared in the graph, or C (2C with learned sigma) from the card. */
     private long outputChannels(ModelCard card) {
-        Value out = model.model().graph().outputs().stream().filter(v -> v.name().equals(card.output())).findFirst()
+        Value out = model.onnx().graph().outputs().stream().filter(v -> v.name().equals(card.output())).findFirst()
                 .orElse(null);
         if (out != null && out.type() != null && out.type().shape() != null && out.type().shape().rank() == 4) {
             Dim c = out.type().shape().dim(1);

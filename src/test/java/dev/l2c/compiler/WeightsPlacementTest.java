@@ -1,6 +1,6 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.modelbuild.DitConfig;
 import dev.l2c.modelbuild.ModelBuilder;
@@ -39,10 +39,10 @@ class WeightsPlacementTest {
         ScheduleCompiler.Result r = ScheduleCompiler.compile(m, ReferenceSchedules.referenceAlternating(6, 24),
                 Path.of("s"), spec(6), pkg);
         assertTrue(r.graphs() > 1);
-        long sourceBytes = m.model().graph().initializers().stream()
+        long sourceBytes = m.onnx().graph().initializers().stream()
                 .mapToLong(v -> v.initializer().data().byteSize()).sum();
         // every graph references the file, which is no bigger than the source weights plus alignment padding
-        assertTrue(r.weightBytes() < sourceBytes + 4096L * m.model().graph().initializers().size());
+        assertTrue(r.weightBytes() < sourceBytes + 4096L * m.onnx().graph().initializers().size());
         Set<Long> offsets = new HashSet<>();
         for (String g : CompiledPackage.open(pkg).manifest().onnxFiles()) {
             var graph = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(g)).graph();
@@ -57,7 +57,7 @@ class WeightsPlacementTest {
                 offsets.add(ext.offset());
             }
         }
-        assertTrue(offsets.size() <= m.model().graph().initializers().size(), "no tensor is written twice");
+        assertTrue(offsets.size() <= m.onnx().graph().initializers().size(), "no tensor is written twice");
     }
 
     @Test
@@ -87,7 +87,7 @@ class WeightsPlacementTest {
     @Test
     void shapeInitializersStayEmbeddedSoThePackageLoads(@TempDir Path tmp) throws Exception {
         LoadedModel m = LoadedModel.load(dev.l2c.testing.TinyModels.writeTinyDiffusionDit(tmp, 2), null, null);
-        assertTrue(m.model().graph().initializers().stream()
+        assertTrue(m.onnx().graph().initializers().stream()
                         .anyMatch(v -> v.initializer().type() == dev.l2c.ir.DataType.INT64),
                 "the tiny DiT has shape initializers");
         Path pkg = tmp.resolve("pkg");

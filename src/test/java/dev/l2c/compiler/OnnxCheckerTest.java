@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.cli.Main;
 import dev.l2c.testing.OnnxChecker;

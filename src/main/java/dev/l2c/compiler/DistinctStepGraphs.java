@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.error.Cancellation;
 import dev.l2c.io.Sha256;

@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.serde.OnnxWriter;

@@ -1,4 +1,4 @@
-package dev.l2c.model;
+package dev.l2c.modelcard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,7 +1,7 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
-import dev.l2c.emit.CachePlan.Lifetime;
-import dev.l2c.emit.CachePlan.Step;
+import dev.l2c.compiler.CachePlan.Lifetime;
+import dev.l2c.compiler.CachePlan.Step;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.l2c.emit;
+package dev.l2c.compiler;
 
 import dev.l2c.ToolVersion;
 import dev.l2c.error.Cancellation;
@@ -8,7 +8,7 @@ import dev.l2c.error.MismatchException;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.serde.OnnxWriter;
-import dev.l2c.model.LoadedModel;
+import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.pkg.ManifestJson;
 import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
@@ -152,7 +152,7 @@ public final class ScheduleCompiler {
         Written[] written = new Written[1];
         AtomicOutput.writeFolder(target, options.replace(), folder -> {
             Path weightsFile = folder.resolve(PackageFiles.WEIGHTS);
-            WeightsSink linkedWeights = options.linkWeights() ? InPlaceWeights.tryLink(model.model(), weightsFile) : null;
+            WeightsSink linkedWeights = options.linkWeights() ? InPlaceWeights.tryLink(model.onnx(), weightsFile) : null;
             Map<String, String> sha = new LinkedHashMap<>();
             long nodes;
             try (WeightsSink weights = linkedWeights != null ? linkedWeights : new WeightsFileWriter(weightsFile)) {
@@ -184,7 +184,7 @@ public final class ScheduleCompiler {
         for (int g = 0; g < distinct.count(); g++) {
             Cancellation.check();
             CachePlan.Step step = distinct.firstUse(g);
-            CacheStepGraph graph = CacheStepGraph.build(model.model(), model.layers(), step.reads(), step.writes());
+            CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), step.reads(), step.writes());
             String name = PackageFiles.stepGraph(g);
             sha.put(name, writeModel(graph.model(), weights, folder.resolve(name)));
             manifest.stepGraph(g, name, graph);
@@ -197,11 +197,11 @@ public final class ScheduleCompiler {
                                     boolean guided, PackageManifestBuilder manifest, WeightsSink weights, Path folder,
                                     Map<String, String> sha) throws IOException, L2cException {
         Map<Integer, CacheStepGraph> built = new HashMap<>();
-        Model linked = SamplingRunGraph.build(model.model(), model.card(), plan, k -> {
+        Model linked = SamplingRunGraph.build(model.onnx(), model.card(), plan, k -> {
             int g = distinct.graphOf(k);
             return built.computeIfAbsent(g, i -> {
                 CachePlan.Step first = distinct.firstUse(i);
-                CacheStepGraph graph = CacheStepGraph.build(model.model(), model.layers(), first.reads(), first.writes());
+                CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), first.reads(), first.writes());
                 manifest.stepGraph(i, null, graph);
                 return graph;
             });

@@ -1,4 +1,4 @@
-package dev.l2c.model;
+package dev.l2c.modelcard;
 
 import dev.l2c.analysis.LayerDetector;
 import dev.l2c.analysis.LayerMap;
@@ -19,13 +19,13 @@ import java.nio.file.Path;
  * way.
  *
  * @param file     the ONNX file
- * @param model    its IR (weights not loaded)
+ * @param onnx     its IR (weights not loaded)
  * @param card     its model card (null only when loaded without one, for inspection)
  * @param cardFile where the card came from
  * @param shapes   inferred shapes
  * @param layers   the cacheable layers
  */
-public record LoadedModel(Path file, Model model, ModelCard card, Path cardFile, ValueShapes shapes, LayerMap layers) {
+public record LoadedModel(Path file, Model onnx, ModelCard card, Path cardFile, ValueShapes shapes, LayerMap layers) {
 
     /**
      * Reads and analyses a model.
