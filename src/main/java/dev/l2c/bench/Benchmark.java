@@ -10,7 +10,7 @@ import dev.l2c.error.UsageException;
 import dev.l2c.io.Progress;
 import dev.l2c.io.TempFolder;
 import dev.l2c.metrics.ClassifierFeatures;
-import dev.l2c.metrics.FashionMnist;
+import dev.l2c.runtime.BatchedSampling;
 import dev.l2c.metrics.FashionMnistReference;
 import dev.l2c.metrics.FeatureStatistics;
 import dev.l2c.metrics.Fidelity;
@@ -159,7 +159,7 @@ public final class Benchmark {
 
     private static List<BenchResult> time(ModelCard card, List<Prepared> prepared, Settings settings) throws L2cException {
         float[] noise = InitialNoise.gaussian(settings.seed(), settings.images() * card.sampleElements());
-        long[] labels = FashionMnist.balancedLabels(settings.images(), card.classes());
+        long[] labels = BatchedSampling.balancedLabels(settings.images(), card.classes());
         SampleRun.Request request = new SampleRun.Request(noise, labels, settings.cfg());
         int n = prepared.size();
         double[][] seconds = new double[n][settings.repeats()];
@@ -215,7 +215,7 @@ public final class Benchmark {
         int n = s.fdImages();
         int per = card.sampleElements();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
-        long[] labels = FashionMnist.balancedLabels(n, card.classes());
+        long[] labels = BatchedSampling.balancedLabels(n, card.classes());
         boolean[] generate = new boolean[prepared.size()];
         long total = 0;
         for (int i = 0; i < prepared.size(); i++) {

@@ -6,7 +6,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
-import dev.l2c.bench.ProcessMemory;
+import dev.l2c.runtime.ProcessMemory;
 import dev.l2c.io.DataKind;
 import dev.l2c.io.ImageGrid;
 import dev.l2c.io.NdArray;
@@ -235,7 +235,7 @@ final class SampleCommand implements Callable<Integer> {
         }
         long[] given = labels;
         int classes = card.classes();
-        BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : i -> i % classes;
+        BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : BatchedSampling.balancedLabels(classes);
         float scale = noiseOptions.scale(card);
         long bytesPerImage = (16 * tokenBytes + cacheBytesPerSample) * (scale != 1f ? 2 : 1);
         int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);

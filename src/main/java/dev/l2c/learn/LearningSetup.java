@@ -5,6 +5,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelcard.ModelCard;
+import dev.l2c.runtime.BatchedSampling;
 import dev.l2c.sampler.ContinuousTimeSchedule;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.BaselineSchedules;
@@ -58,10 +59,7 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
         float cfg = o.cfg() != null ? o.cfg() : card.defaultCfg();
         int images = o.images();
         float[] xT = ScheduleLearner.gaussian(o.seed(), images * card.sampleElements());
-        long[] labels = new long[images];
-        for (int i = 0; i < images; i++) {
-            labels[i] = i % card.classes();
-        }
+        long[] labels = BatchedSampling.balancedLabels(images, card.classes());
         double[] weight = new double[n];
         ContinuousTimeSchedule time = new ContinuousTimeSchedule(card.noiseSchedule());
         double[] modelTimes = sampler.modelTimes();

@@ -73,23 +73,6 @@ public final class FashionMnist {
         return labels.longs();
     }
 
-    /**
-     * Class labels for {@code n} generated images, each class equally often (up to one when
-     * {@code classes} does not divide {@code n}): 0, 1, …, classes−1, 0, 1, … That matches the test set,
-     * which has 1 000 images of each class, so a Fréchet distance against it is not skewed by class
-     * frequencies; and a prefix of the list is as balanced as it can be.
-     */
-    public static long[] balancedLabels(int n, int classes) {
-        if (n < 0 || classes < 1) {
-            throw new IllegalArgumentException("need n >= 0 and classes >= 1, not n=" + n + ", classes=" + classes);
-        }
-        long[] labels = new long[n];
-        for (int i = 0; i < n; i++) {
-            labels[i] = i % classes;
-        }
-        return labels;
-    }
-
     /** A missing file is the common case (package not installed); say how to get it. */
     static void requirePresent(Path file) throws InvalidInputException {
         if (!Files.exists(file)) {

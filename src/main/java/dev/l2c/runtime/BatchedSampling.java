@@ -53,6 +53,32 @@ public final class BatchedSampling {
         }
     }
 
+    /**
+     * Class labels for {@code n} generated images, each class equally often (up to one when
+     * {@code classes} does not divide {@code n}): 0, 1, …, classes−1, 0, 1, … That matches the test set,
+     * which has 1 000 images of each class, so a Fréchet distance against it is not skewed by class
+     * frequencies; and a prefix of the list is as balanced as it can be.
+     */
+    public static long[] balancedLabels(int n, int classes) {
+        if (n < 0 || classes < 1) {
+            throw new IllegalArgumentException("need n >= 0 and classes >= 1, not n=" + n + ", classes=" + classes);
+        }
+        LabelSource rule = balancedLabels(classes);
+        long[] labels = new long[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = rule.label(i);
+        }
+        return labels;
+    }
+
+    /** The class-balanced label rule: image i has label i mod classes (see {@link #balancedLabels(int, int)}). */
+    public static LabelSource balancedLabels(int classes) {
+        if (classes < 1) {
+            throw new IllegalArgumentException("need classes >= 1, not " + classes);
+        }
+        return i -> i % classes;
+    }
+
     /** Java's seeded Gaussian stream, consumed in image order: the same noise as one batch of all images. */
     public static NoiseSource gaussian(long seed, int sampleElements) {
         Random r = new Random(seed);

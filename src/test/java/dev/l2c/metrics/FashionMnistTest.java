@@ -17,19 +17,6 @@ class FashionMnistTest {
     Path dir;
 
     @Test
-    void balancedLabelsCycleThroughTheClasses() {
-        assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1}, FashionMnist.balancedLabels(12, 10));
-        long[] thousand = FashionMnist.balancedLabels(1000, 10);
-        int[] counts = new int[10];
-        for (long y : thousand) {
-            counts[(int) y]++;
-        }
-        assertArrayEquals(new int[] {100, 100, 100, 100, 100, 100, 100, 100, 100, 100}, counts);
-        assertEquals(0, FashionMnist.balancedLabels(0, 10).length);
-        assertThrows(IllegalArgumentException.class, () -> FashionMnist.balancedLabels(5, 0));
-    }
-
-    @Test
     void imagesAreScaledToMinusOneOneAndCut() throws Exception {
         Path file = MetricsTesting.writeRandomIdxImages(dir.resolve("images-idx3-ubyte"), 5, 1);
         byte[] raw = Files.readAllBytes(file);

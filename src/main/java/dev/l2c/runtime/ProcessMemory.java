@@ -1,4 +1,4 @@
-package dev.l2c.bench;
+package dev.l2c.runtime;
 
 import java.io.IOException;
 import java.nio.file.Files;
