@@ -1,9 +1,9 @@
 package dev.l2c.learn;
 
 import dev.l2c.error.L2cException;
-import dev.l2c.error.MismatchException;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.schedule.Schedule;
+import dev.l2c.schedule.ScheduleCompatibility;
 import dev.l2c.schedule.ScheduleStep;
 
 import java.util.ArrayList;
@@ -115,11 +115,8 @@ public final class ScheduleLearner {
             throws L2cException {
         LearningSetup setup = LearningSetup.of(model, options);
         for (Schedule schedule : schedules) {
-            if (schedule.layers() != model.layers().size() || schedule.nfe() != setup.evaluations()) {
-                throw new MismatchException(null, "a schedule of " + schedule.nfe() + " evaluations and " + schedule.layers()
-                        + " layers does not fit " + model.file().getFileName() + " with " + setup.sampler().name() + "-"
-                        + setup.evaluations() + " (" + model.layers().size() + " layers)");
-            }
+            ScheduleCompatibility.checkFits(schedule, null, model.layers().size(), setup.evaluations(),
+                    setup.sampler().schedulePattern());
         }
         // calibration only: no step is treated as a cache step while the trajectory runs
         LearningSetup calibrationOnly = setup.withCacheSteps(new boolean[setup.evaluations()]);
