@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Bootstrap confidence intervals for the Fréchet distances of several configurations that were
@@ -15,7 +16,8 @@ import java.util.SplittableRandom;
  * differences carry the correlation that makes a paired interval much narrower than two separate
  * ones. The reference statistics (the test set's) are held fixed: they are the same for every
  * configuration, so they move no difference, and the question is how much an FD depends on which n
- * generated images were drawn. Intervals are percentile intervals of the replicates.
+ * generated images were drawn. Intervals are percentile intervals of the replicates, re-centred on
+ * the estimate (see {@link #interval}).
  */
 public final class FdBootstrap {
     /** Replicates used unless a caller asks otherwise. */
@@ -72,26 +74,30 @@ public final class FdBootstrap {
             }
         }
         int c = features.size();
+        FrechetDistance.Against toReference = FrechetDistance.against(reference);
         double[] point = new double[c];
         for (int k = 0; k < c; k++) {
-            point[k] = FrechetDistance.between(FeatureStatistics.of(features.get(k), n, d), reference).value();
+            point[k] = toReference.distance(FeatureStatistics.of(features.get(k), n, d));
+        }
+        // the draws first, in order, so the replicates do not depend on how the work is spread over threads
+        SplittableRandom random = new SplittableRandom(seed);
+        int[][] rows = new int[resamples][n];
+        for (int[] r : rows) {
+            for (int i = 0; i < n; i++) {
+                r[i] = random.nextInt(n);
+            }
         }
         double[][] replicates = new double[c][resamples];
-        SplittableRandom random = new SplittableRandom(seed);
-        int[] rows = new int[n];
-        float[] drawn = new float[n * d];
-        for (int b = 0; b < resamples; b++) {
-            for (int i = 0; i < n; i++) {
-                rows[i] = random.nextInt(n);
-            }
+        IntStream.range(0, resamples).parallel().forEach(b -> {
+            float[] drawn = new float[n * d];
             for (int k = 0; k < c; k++) {
                 float[] f = features.get(k);
                 for (int i = 0; i < n; i++) {
-                    System.arraycopy(f, rows[i] * d, drawn, i * d, d);
+                    System.arraycopy(f, rows[b][i] * d, drawn, i * d, d);
                 }
-                replicates[k][b] = FrechetDistance.between(FeatureStatistics.of(drawn, n, d), reference).value();
+                replicates[k][b] = toReference.distance(FeatureStatistics.of(drawn, n, d));
             }
-        }
+        });
         return new FdBootstrap(point, replicates);
     }
 
@@ -135,14 +141,23 @@ public final class FdBootstrap {
         return out;
     }
 
+    /**
+     * The percentile interval of the replicates, moved by the bootstrap's estimate of its own bias
+     * (the replicates' mean minus the estimate). Why: an FD of n samples is biased upward, and
+     * resampling with replacement (repeated images) biases the replicates further; on 1 000 samples
+     * of 128-value features the plain percentile interval can miss its own estimate. Re-centred, the
+     * interval keeps the replicates' spread around the estimate: how much an FD of n samples
+     * moves with the draw of the n images.
+     */
     private static Interval interval(double value, double[] replicates, double level) {
         if (!(level > 0 && level < 1)) {
             throw new IllegalArgumentException("an interval's level is between 0 and 1, not " + level);
         }
         double[] sorted = replicates.clone();
         Arrays.sort(sorted);
+        double bias = Arrays.stream(replicates).average().orElse(value) - value;
         double tail = (1 - level) / 2;
-        return new Interval(value, quantile(sorted, tail), quantile(sorted, 1 - tail), level);
+        return new Interval(value, quantile(sorted, tail) - bias, quantile(sorted, 1 - tail) - bias, level);
     }
 
     /** The q-quantile of sorted values, linearly interpolated between order statistics (numpy's default). */

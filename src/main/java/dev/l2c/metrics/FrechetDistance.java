@@ -54,6 +54,66 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
     }
 
     /**
+     * Distances to one fixed set of statistics, with its covariance's square root computed once:
+     * {@code tr((Sr^½ S Sr^½)^½)} is the same trace as in {@link #between} (the eigenvalues of
+     * S1^½ S2 S1^½ and S2^½ S1 S2^½ agree), at one eigen-decomposition per distance instead of two.
+     * For many distances to the test set (bootstrap replicates).
+     */
+    public static final class Against {
+        private final FeatureStatistics reference;
+        private final DMatrixRMaj sqrtReference;
+        private final double referenceTrace;
+
+        private Against(FeatureStatistics reference) {
+            this.reference = reference;
+            int d = reference.dim();
+            double[] s = reference.covarianceView();
+            this.sqrtReference = symmetricSqrt(DMatrixRMaj.wrap(d, d, s.clone()));
+            double t = 0;
+            for (int i = 0; i < d; i++) {
+                t += s[i * d + i];
+            }
+            this.referenceTrace = t;
+        }
+
+        /** The Fréchet distance of {@code a} to the reference. Safe to call from several threads. */
+        public double distance(FeatureStatistics a) {
+            int d = reference.dim();
+            if (a.dim() != d) {
+                throw new IllegalArgumentException("cannot compare statistics of " + a.dim() + "-value features with "
+                        + d + "-value ones; they come from different feature extractors");
+            }
+            double[] mu1 = a.meanView();
+            double[] mu2 = reference.meanView();
+            double meanTerm = 0;
+            for (int i = 0; i < d; i++) {
+                double diff = mu1[i] - mu2[i];
+                meanTerm += diff * diff;
+            }
+            double[] s1 = a.covarianceView();
+            double traces = referenceTrace;
+            for (int i = 0; i < d; i++) {
+                traces += s1[i * d + i];
+            }
+            DMatrixRMaj temp = new DMatrixRMaj(d, d);
+            DMatrixRMaj product = new DMatrixRMaj(d, d);
+            CommonOps_DDRM.mult(sqrtReference, DMatrixRMaj.wrap(d, d, s1), temp);
+            CommonOps_DDRM.mult(temp, sqrtReference, product);
+            symmetrize(product);
+            double trace = 0;
+            for (double lambda : symmetricEigenvalues(product, false).values) {
+                trace += Math.sqrt(Math.max(0, lambda));
+            }
+            return Math.max(0, meanTerm + traces - 2 * trace);
+        }
+    }
+
+    /** Distances to {@code reference}, many of them. */
+    public static Against against(FeatureStatistics reference) {
+        return new Against(reference);
+    }
+
+    /**
      * {@code tr((S1^½ S2 S1^½)^½)} for symmetric positive semi-definite {@code s1} and {@code s2}
      * ({@code d × d}, row-major), via two symmetric eigen-decompositions.
      */

@@ -59,6 +59,26 @@ class FdBootstrapTest {
     }
 
     @Test
+    void theIntervalHoldsItsEstimateWhereFiniteSampleBiasIsLarge() {
+        // 128 values from 1 000 samples, as the classifier features: the FD of two samples of one
+        // distribution is about 4.5, and resampling with replacement would push every replicate higher
+        int n = 1000;
+        int d = 128;
+        Random r = new Random(8);
+        float[] f = new float[n * d];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) r.nextGaussian();
+        }
+        float[] g = new float[n * d];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (float) r.nextGaussian();
+        }
+        FdBootstrap boot = FdBootstrap.run(List.of(f), n, d, FeatureStatistics.of(g, n, d), 40, 3);
+        FdBootstrap.Interval fd = boot.fd(0, 0.95);
+        assertTrue(fd.low() < fd.value() && fd.value() < fd.high(), fd.toString());
+    }
+
+    @Test
     void pairingOverSharedNoiseDecidesADifferenceThatSeparateIntervalsCannot() {
         FeatureStatistics ref = reference();
         int n = 1000;

@@ -140,6 +140,22 @@ class FrechetDistanceTest {
                 gaussian(new double[3], diagonal(new double[] {1, 1, 1}))));
     }
 
+    @Test
+    void distancesToAFixedReferenceEqualTheSymmetricFormula() {
+        FeatureStatistics ref = FeatureStatistics.of(randomFeatures(1, 400, 16), 400, 16);
+        FrechetDistance.Against against = FrechetDistance.against(ref);
+        for (long seed = 2; seed < 6; seed++) {
+            // fewer vectors than values: a rank-deficient covariance too
+            int n = seed == 5 ? 10 : 300;
+            FeatureStatistics a = FeatureStatistics.of(randomFeatures(seed, n, 16), n, 16);
+            double expected = FrechetDistance.between(a, ref).value();
+            // two rounding paths; square roots of near-zero eigenvalues amplify them in the rank-deficient case
+            assertEquals(expected, against.distance(a), 1e-8 * Math.max(1, expected));
+        }
+        assertEquals(0, against.distance(ref), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> against.distance(FeatureStatistics.of(randomFeatures(1, 10, 4), 10, 4)));
+    }
+
     private static double[] diagonal(double[] values) {
         int d = values.length;
         double[] m = new double[d * d];
