@@ -1,5 +1,7 @@
 package dev.l2c.bench;
 
+import dev.l2c.metrics.FdBootstrap;
+
 import java.util.Arrays;
 
 /**
@@ -27,9 +29,29 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
                           double cacheStepMillis, double overheadShare, float[] samples, int sampleCount,
                           float[] timedSamples, Quality quality, double openSeconds) {
 
-    /** Quality figures of a configuration. */
-    public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages, int psnrImages) {
-        public static final Quality NONE = new Quality(Double.NaN, Double.NaN, Double.NaN, 0, 0);
+    /**
+     * Quality figures of a configuration.
+     *
+     * @param fdIntervals the FD's bootstrap interval and paired comparisons, or null when FD was not measured
+     */
+    public record Quality(double psnr, double maxAbsDiff, double fd, int fdImages, int psnrImages, FdIntervals fdIntervals) {
+        public static final Quality NONE = new Quality(Double.NaN, Double.NaN, Double.NaN, 0, 0, null);
+    }
+
+    /**
+     * This configuration's FD minus another's, paired over the same bootstrap replicates (same noise
+     * and labels), absolute and relative (FD / FD(against) − 1).
+     */
+    public record FdComparison(String against, FdBootstrap.Interval difference, FdBootstrap.Interval relative) {
+    }
+
+    /**
+     * @param fd           the FD with its interval
+     * @param vsReference  against the reference configuration (null for the reference itself)
+     * @param vsFewerSteps against the fewer-steps configuration of the nearest compute (null on that curve
+     *                     itself, or when the benchmark has none)
+     */
+    public record FdIntervals(FdBootstrap.Interval fd, FdComparison vsReference, FdComparison vsFewerSteps) {
     }
 
     public double median() {

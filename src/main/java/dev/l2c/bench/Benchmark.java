@@ -14,7 +14,7 @@ import dev.l2c.runtime.BatchedSampling;
 import dev.l2c.metrics.FashionMnistReference;
 import dev.l2c.metrics.FeatureStatistics;
 import dev.l2c.metrics.Fidelity;
-import dev.l2c.metrics.FrechetDistance;
+import dev.l2c.metrics.FdBootstrap;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
@@ -56,7 +56,7 @@ public final class Benchmark {
      */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
                            String sampler, boolean clip, int fdImages, int fdBatch, String reference,
-                           Set<String> fdOnly) {
+                           Set<String> fdOnly, int fdResamples) {
         /**
          * Whether configuration {@code name} gets the {@code fdImages} quality samples: every one, or
          * with {@code fdOnly} given only those it names and the reference (PSNR needs its samples).
@@ -265,18 +265,28 @@ public final class Benchmark {
                 classifier = ClassifierFeatures.open(ClassifierFeatures.DEFAULT_MODEL);
                 real = FashionMnistReference.testSet(classifier).statistics();
             }
+            // features of every configuration with quality samples (same noise and labels, rows aligned)
+            List<Integer> withFd = new ArrayList<>();
+            List<float[]> features = new ArrayList<>();
+            for (int i = 0; i < results.size(); i++) {
+                BenchResult r = results.get(i);
+                if (classifier != null && s.generatesForQuality(r.config().name(), i == referenceIndex)) {
+                    withFd.add(i);
+                    features.add(classifier.features(r.samples(), r.sampleCount()));
+                }
+            }
+            FdBootstrap boot = withFd.isEmpty() ? null : FdBootstrap.run(features, s.fdImages(), classifier.featureDim(),
+                    real, s.fdResamples(), s.seed() + 2);
             List<BenchResult> out = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 BenchResult r = results.get(i);
                 boolean qualitySet = s.generatesForQuality(r.config().name(), i == referenceIndex);
                 Fidelity f = Fidelity.of(r.samples(), qualitySet ? reference.samples() : timedReference);
-                double fd = Double.NaN;
-                if (qualitySet && classifier != null) {
-                    FeatureStatistics gen = classifier.statistics(r.samples(), r.sampleCount());
-                    fd = FrechetDistance.between(gen, real).value();
-                }
-                out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(), fd,
-                        qualitySet ? s.fdImages() : 0, r.sampleCount())));
+                int k = withFd.indexOf(i);
+                BenchResult.FdIntervals intervals = k < 0 ? null : fdIntervals(results, withFd, boot, k, referenceIndex);
+                out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(),
+                        intervals == null ? Double.NaN : intervals.fd().value(), qualitySet ? s.fdImages() : 0,
+                        r.sampleCount(), intervals)));
             }
             return out;
         } finally {
@@ -284,6 +294,44 @@ public final class Benchmark {
                 classifier.close();
             }
         }
+    }
+
+    /** The 95 % level of every FD interval and paired difference the benchmark reports. */
+    public static final double FD_LEVEL = 0.95;
+
+    /**
+     * Configuration {@code withFd.get(k)}'s FD interval, and its paired differences to the reference
+     * and to the fewer-steps configuration whose layer evaluations are nearest its own (the
+     * comparison at equal compute; ties go to the one with more compute).
+     */
+    private static BenchResult.FdIntervals fdIntervals(List<BenchResult> results, List<Integer> withFd, FdBootstrap boot,
+                                                       int k, int referenceIndex) {
+        BenchResult r = results.get(withFd.get(k));
+        int refK = withFd.indexOf(referenceIndex);
+        BenchResult.FdComparison vsReference = refK < 0 || refK == k ? null : compare(results, withFd, boot, k, refK);
+        int fewer = -1;
+        if (!r.config().fewerStepsCurve()) {
+            for (int j = 0; j < withFd.size(); j++) {
+                BenchResult c = results.get(withFd.get(j));
+                if (j == k || !c.config().fewerStepsCurve()) {
+                    continue;
+                }
+                long gap = Math.abs(c.layerEvaluations() - r.layerEvaluations());
+                long best = fewer < 0 ? Long.MAX_VALUE
+                        : Math.abs(results.get(withFd.get(fewer)).layerEvaluations() - r.layerEvaluations());
+                if (gap < best || (gap == best && c.layerEvaluations() > results.get(withFd.get(fewer)).layerEvaluations())) {
+                    fewer = j;
+                }
+            }
+        }
+        BenchResult.FdComparison vsFewer = fewer < 0 ? null : compare(results, withFd, boot, k, fewer);
+        return new BenchResult.FdIntervals(boot.fd(k, FD_LEVEL), vsReference, vsFewer);
+    }
+
+    private static BenchResult.FdComparison compare(List<BenchResult> results, List<Integer> withFd, FdBootstrap boot,
+                                                    int k, int against) {
+        return new BenchResult.FdComparison(results.get(withFd.get(against)).config().name(),
+                boot.difference(k, against, FD_LEVEL), boot.relativeExcess(k, against, FD_LEVEL));
     }
 
     private static Prepared prepare(LoadedModel model, BenchConfig c, Settings s) throws L2cException {
@@ -355,12 +403,60 @@ public final class Benchmark {
                     r.config().name(), r.nfe(), r.layerEvaluations(), r.totalLayerEvaluations(),
                     100.0 * r.macsPerSample() / base.macsPerSample(), ideal, speedup, lo, hi, 100 * speedup / ideal,
                     r.median(), fmt(r.fullStepMillis(), "%.1f"), fmt(r.cacheStepMillis(), "%.1f"), r.openSeconds(),
-                    Double.isInfinite(q.psnr()) ? "∞" : fmt(q.psnr(), "%.2f"), fmt(q.maxAbsDiff(), "%.4f"), fmt(q.fd(), "%.1f")));
+                    Double.isInfinite(q.psnr()) ? "∞" : fmt(q.psnr(), "%.2f"), fmt(q.maxAbsDiff(), "%.4f"), fdCell(q)));
+        }
+        if (results.stream().anyMatch(r -> r.quality().fdIntervals() != null)) {
+            sb.append(fdTable(s, results));
         }
         sb.append(String.format(Locale.ROOT, "%nRunner overhead (share of run time outside ONNX Runtime's run calls): %s.%n",
                 String.join(", ", results.stream().map(r -> String.format(Locale.ROOT, "%s %.2f%%",
                         r.config().name(), 100 * r.overheadShare())).toList())));
         return sb.toString();
+    }
+
+    private static String fdCell(BenchResult.Quality q) {
+        if (q.fdIntervals() == null) {
+            return fmt(q.fd(), "%.1f");
+        }
+        FdBootstrap.Interval i = q.fdIntervals().fd();
+        return String.format(Locale.ROOT, "%.1f [%.1f, %.1f]", i.value(), i.low(), i.high());
+    }
+
+    /**
+     * The paired FD comparisons: each configuration against the reference and against the
+     * fewer-steps configuration of the nearest compute, with 95 % intervals and whether they decide.
+     */
+    private static String fdTable(Settings s, List<BenchResult> results) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nFD with %.0f %% bootstrap intervals (%d replicates of the %d samples, the same"
+                + " sample indices for every configuration, so differences are paired over the same noise and labels;"
+                + " percentile intervals re-centred on the estimate). A difference is *decided* when its interval"
+                + " excludes 0.%n%n", 100 * FD_LEVEL, s.fdResamples(), s.fdImages()));
+        sb.append("| schedule | FD [95 %] | − reference: ΔFD [95 %] | ΔFD % [95 %] | decided | fewer steps at equal compute "
+                + "| − it: ΔFD [95 %] | ΔFD % [95 %] | decided |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (BenchResult r : results) {
+            BenchResult.FdIntervals f = r.quality().fdIntervals();
+            if (f == null) {
+                continue;
+            }
+            sb.append("| ").append(r.config().name()).append(" | ").append(fdCell(r.quality())).append(" | ")
+                    .append(comparisonCells(f.vsReference(), false)).append(" | ")
+                    .append(comparisonCells(f.vsFewerSteps(), true)).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String comparisonCells(BenchResult.FdComparison c, boolean named) {
+        if (c == null) {
+            return named ? "– | – | – | –" : "– | – | –";
+        }
+        FdBootstrap.Interval d = c.difference();
+        FdBootstrap.Interval rel = c.relative();
+        String decided = !d.excludesZero() ? "no" : d.low() > 0 ? "yes, higher" : "yes, lower";
+        String cells = String.format(Locale.ROOT, "%+.1f [%+.1f, %+.1f] | %+.1f [%+.1f, %+.1f] | %s", d.value(), d.low(),
+                d.high(), 100 * rel.value(), 100 * rel.low(), 100 * rel.high(), decided);
+        return named ? "`" + c.against() + "` | " + cells : cells;
     }
 
     private static String fmt(double v, String f) {
@@ -380,6 +476,8 @@ public final class Benchmark {
         root.put("threads", s.runtime().threads());
         root.put("memory", s.runtime().memory().toString());
         root.put("fd_images", s.fdImages());
+        root.put("fd_resamples", s.fdResamples());
+        root.put("fd_level", FD_LEVEL);
         root.put("cpu", cpuName());
         BenchResult base = results.get(0);
         ArrayNode arr = root.putArray("results");
@@ -411,10 +509,33 @@ public final class Benchmark {
             putNumber(o, "psnr_db", r.quality().psnr());
             putNumber(o, "max_abs_diff", r.quality().maxAbsDiff());
             putNumber(o, "fd", r.quality().fd());
+            BenchResult.FdIntervals fi = r.quality().fdIntervals();
+            if (fi != null) {
+                o.put("fd_low", fi.fd().low());
+                o.put("fd_high", fi.fd().high());
+                putComparison(o, "fd_vs_reference", fi.vsReference());
+                putComparison(o, "fd_vs_fewer_steps", fi.vsFewerSteps());
+            }
             o.put("psnr_images", r.quality().psnrImages());
             o.put("fd_images", r.quality().fdImages());
         }
         return root;
+    }
+
+    private static void putComparison(ObjectNode o, String key, BenchResult.FdComparison c) {
+        if (c == null) {
+            o.putNull(key);
+            return;
+        }
+        ObjectNode x = o.putObject(key);
+        x.put("against", c.against());
+        x.put("difference", c.difference().value());
+        x.put("low", c.difference().low());
+        x.put("high", c.difference().high());
+        x.put("relative", c.relative().value());
+        x.put("relative_low", c.relative().low());
+        x.put("relative_high", c.relative().high());
+        x.put("decided", c.difference().excludesZero());
     }
 
     private static void putNumber(ObjectNode o, String key, double v) {

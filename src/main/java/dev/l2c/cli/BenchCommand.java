@@ -7,6 +7,7 @@ import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.bench.BenchConfig;
 import dev.l2c.bench.BenchResult;
 import dev.l2c.bench.Benchmark;
+import dev.l2c.metrics.FdBootstrap;
 import dev.l2c.bench.QualityLatencyChart;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -98,6 +99,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fd-batch", defaultValue = "100", description = "Images per run when generating for FD.")
     int fdBatch;
 
+    @Option(names = "--fd-resamples", defaultValue = "" + FdBootstrap.DEFAULT_RESAMPLES, paramLabel = "B",
+            description = "Bootstrap replicates for the FD intervals and paired differences (default ${DEFAULT-VALUE}).")
+    int fdResamples;
+
     @Option(names = "--reference", paramLabel = "NAME", description = "Configuration quality is measured against (default: the first).")
     String reference;
 
@@ -115,8 +120,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
-        if (repeats < 1 || warmup < 0 || images < 1 || fdImages < 0 || fdBatch < 1 || nfe < 1) {
-            throw new UsageException("--repeats, --images, --fd-batch and --nfe must be positive, --warmup and --fd not negative");
+        if (repeats < 1 || warmup < 0 || images < 1 || fdImages < 0 || fdBatch < 1 || nfe < 1 || fdResamples < 2) {
+            throw new UsageException("--repeats, --images, --fd-batch and --nfe must be positive, --warmup and --fd not negative,"
+                    + " --fd-resamples at least 2");
         }
         LoadedModel m = modelOptions.load(model);
         boolean created = !Files.exists(out);
@@ -178,7 +184,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Benchmark.Settings settings = new Benchmark.Settings(images, noiseOptions.scale(m.card()), noiseOptions.seed,
                 repeats, warmup, runtimeOptions.toOptions(),
-                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly));
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples);
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);

@@ -2,6 +2,8 @@ package dev.l2c.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.l2c.metrics.FashionMnist;
+import dev.l2c.testing.Skip;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -59,6 +61,48 @@ class BenchCommandTest {
             assertTrue(Files.size(out.resolve(file)) > 0, file);
         }
         assertFalse(Files.exists(out.resolve("fd_vs_latency.png")), "no FD chart without --fd");
+    }
+
+    @Test
+    void fdComesWithPairedIntervalsAgainstTheReferenceAndFewerStepsAtEqualCompute() throws Exception {
+        Skip.unless(Files.exists(FashionMnist.testImages()), FashionMnist.testImages()
+                + " is missing (Debian package dataset-fashion-mnist)");
+        Outcome o = bench("--plain", "--nfe", "4", "--fd", "24", "--fd-resamples", "60",
+                "--schedule", "compiled-full=schedules/dit_fmnist_ddim20_full.json",
+                "--schedule", "learned=schedules/dit_fmnist_ddim20_learned_r35.json");
+        assertEquals(0, o.exit(), o.err());
+        Path out = tmp.resolve("out");
+        JsonNode root = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(60, root.path("fd_resamples").asInt());
+        JsonNode results = root.path("results");
+        for (JsonNode r : results) {
+            assertTrue(r.path("fd_low").asDouble() <= r.path("fd").asDouble()
+                    && r.path("fd").asDouble() <= r.path("fd_high").asDouble(), r.toString());
+        }
+        // the reference is the first configuration (plain, 4 steps): it has no comparison with itself
+        assertTrue(results.get(0).path("fd_vs_reference").isNull());
+        // the only fewer-steps configuration is the plain 4-step loop: the learned schedule is paired with it
+        JsonNode learned = results.get(results.size() - 1);
+        assertEquals("learned", learned.path("name").asText());
+        JsonNode vsRef = learned.path("fd_vs_reference");
+        assertEquals(results.get(0).path("name").asText(), vsRef.path("against").asText());
+        assertEquals(learned.path("fd").asDouble() - results.get(0).path("fd").asDouble(), vsRef.path("difference").asDouble(),
+                1e-9);
+        assertTrue(vsRef.path("low").asDouble() <= vsRef.path("difference").asDouble()
+                && vsRef.path("difference").asDouble() <= vsRef.path("high").asDouble(), vsRef.toString());
+        JsonNode vsFewer = learned.path("fd_vs_fewer_steps");
+        assertFalse(vsFewer.isNull(), learned.toString());
+        String fewer = vsFewer.path("against").asText();
+        JsonNode fewerRow = null;
+        for (JsonNode r : results) {
+            if (r.path("name").asText().equals(fewer)) {
+                fewerRow = r;
+            }
+        }
+        assertTrue(fewerRow != null && fewerRow.path("fewer_steps_curve").asBoolean(), fewer);
+        assertEquals("full", fewer);
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains("bootstrap intervals") && md.contains("| decided |"), md);
     }
 
     @Test
