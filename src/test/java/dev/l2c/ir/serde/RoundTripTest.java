@@ -81,6 +81,57 @@ class RoundTripTest {
     }
 
     @Test
+    void everyFieldTheIrCarriesComesBackAsItWasRead(@TempDir Path tmp) throws Exception {
+        // the classifier with every optional field set that the IR keeps: doc strings and metadata on
+        // the model, graph, nodes, values and initializers; model domain and version; a node domain;
+        // attributes of each kind; a value_info entry
+        Onnx.ModelProto proto = OnnxReader.readProto(MODELS.resolve("fmnist_classifier.onnx"));
+        Onnx.StringStringEntryProto meta = Onnx.StringStringEntryProto.newBuilder().setKey("k").setValue("v").build();
+        Onnx.GraphProto.Builder g = proto.getGraph().toBuilder().setDocString("graph doc").addMetadataProps(meta);
+        g.setNode(0, g.getNode(0).toBuilder().setDocString("conv doc").addMetadataProps(meta)
+                .addAttribute(Onnx.AttributeProto.newBuilder().setName("note").setType(Onnx.AttributeProto.AttributeType.STRING)
+                        .setS(com.google.protobuf.ByteString.copyFromUtf8("s")).setDocString("attr doc"))
+                .addAttribute(Onnx.AttributeProto.newBuilder().setName("scale").setType(Onnx.AttributeProto.AttributeType.FLOAT)
+                        .setF(0.5f))
+                .addAttribute(Onnx.AttributeProto.newBuilder().setName("scales").setType(Onnx.AttributeProto.AttributeType.FLOATS)
+                        .addFloats(1f).addFloats(2f))
+                .addAttribute(Onnx.AttributeProto.newBuilder().setName("names").setType(Onnx.AttributeProto.AttributeType.STRINGS)
+                        .addStrings(com.google.protobuf.ByteString.copyFromUtf8("a"))));
+        g.setInput(0, g.getInput(0).toBuilder().setDocString("input doc").addMetadataProps(meta));
+        g.setOutput(0, g.getOutput(0).toBuilder().setDocString("output doc"));
+        g.setInitializer(0, g.getInitializer(0).toBuilder().setDocString("weight doc").addMetadataProps(meta));
+        g.addValueInfo(Onnx.ValueInfoProto.newBuilder().setName(g.getNode(0).getOutput(0)).setDocString("value doc")
+                .setType(g.getInput(0).getType()));
+        Onnx.ModelProto rich = proto.toBuilder().setGraph(g).setDocString("model doc").addMetadataProps(meta)
+                .setDomain("dev.l2c.test").setModelVersion(7).build();
+        Path in = tmp.resolve("rich.onnx");
+        Files.write(in, rich.toByteArray());
+
+        Onnx.ModelProto back = OnnxWriter.toProto(OnnxReader.read(in), OnnxWriter.TensorPlacement.EMBED_ALL);
+        assertEquals("model doc", back.getDocString());
+        assertEquals(List.of(meta), back.getMetadataPropsList());
+        assertEquals("dev.l2c.test", back.getDomain());
+        assertEquals(7, back.getModelVersion());
+        assertEquals(rich.getProducerName(), back.getProducerName());
+        assertEquals(rich.getProducerVersion(), back.getProducerVersion());
+        assertEquals(rich.getIrVersion(), back.getIrVersion());
+        // the writer spells the default domain out (domain: ""); the same imports
+        assertEquals(rich.getOpsetImportList().stream().map(o -> o.getDomain() + ":" + o.getVersion()).toList(),
+                back.getOpsetImportList().stream().map(o -> o.getDomain() + ":" + o.getVersion()).toList());
+        Onnx.GraphProto bg = back.getGraph();
+        assertEquals("graph doc", bg.getDocString());
+        assertEquals(List.of(meta), bg.getMetadataPropsList());
+        assertEquals(g.getNode(0), bg.getNode(0), "the node with its attributes, doc string and metadata");
+        assertEquals(g.getNodeList(), bg.getNodeList());
+        assertEquals(g.getInput(0), bg.getInput(0));
+        assertEquals(g.getOutputList(), bg.getOutputList());
+        assertEquals(g.getInitializer(0).getDocString(), bg.getInitializer(0).getDocString());
+        assertEquals(g.getInitializer(0).getMetadataPropsList(), bg.getInitializer(0).getMetadataPropsList());
+        assertEquals(g.getInitializerList(), bg.getInitializerList(), "initializers embedded as read");
+        assertEquals(g.getValueInfoList(), bg.getValueInfoList());
+    }
+
+    @Test
     void aTruncatedFileIsRefusedWithItsName(@TempDir Path tmp) throws Exception {
         byte[] bytes = Files.readAllBytes(MODELS.resolve("fmnist_classifier.onnx"));
         Path cut = tmp.resolve("cut.onnx");
