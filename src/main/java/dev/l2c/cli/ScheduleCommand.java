@@ -9,6 +9,7 @@ import dev.l2c.schedule.RouterSchedules;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleJson;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,6 +36,34 @@ final class ScheduleCommand implements Runnable {
         System.out.printf("wrote %s: %d evaluations, %d layers, pattern %s, %d of %d layer evaluations computed (%.1f%%)%n",
                 out, s.nfe(), s.layers(), s.pattern(), s.layerEvaluations(), s.totalLayerEvaluations(),
                 100.0 * s.layerEvaluations() / s.totalLayerEvaluations());
+    }
+
+    /** What every generated schedule needs: its size and where to write it. Shared by reference, full and baseline. */
+    static final class ScheduleSize {
+        @Option(names = "--nfe", required = true, paramLabel = "N",
+                description = "Model evaluations (for baseline: of the reference, uncached run).")
+        int nfe;
+
+        @Option(names = "--layers", required = true, paramLabel = "L",
+                description = "Cacheable layers of the model (see `l2c inspect`).")
+        int layers;
+
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
+        Path output;
+
+        /** Refuses a size no schedule can have, before anything is built. */
+        void check() throws UsageException {
+            String size = Schedule.sizeProblem(nfe, layers);
+            if (size != null) {
+                throw new UsageException("--" + size);
+            }
+        }
+
+        /** Writes the schedule and says what was written. */
+        void write(Schedule s) throws L2cException {
+            ScheduleJson.write(s, output);
+            report(s, output);
+        }
     }
 
     @Command(name = "from-router", description = {
@@ -74,60 +103,39 @@ final class ScheduleCommand implements Runnable {
             + "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1. With --pattern uvit-dpm2s the cache "
             + "steps are the evaluations at t_i (i >= 1, even k), reusing s_(i-1), with the same rule."})
     static final class Reference implements Callable<Integer> {
-        @Option(names = "--nfe", required = true, description = "Model evaluations.")
-        int nfe;
-
-        @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
-        int layers;
+        @Mixin
+        ScheduleSize size;
 
         @Option(names = "--pattern", defaultValue = "dit-ddim", description = "dit-ddim (default) or uvit-dpm2s.")
         String pattern;
 
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
-        Path output;
-
         @Override
         public Integer call() throws L2cException {
-            String size = Schedule.sizeProblem(nfe, layers);
-            if (size != null) {
-                throw new UsageException("--" + size);
-            }
+            size.check();
+            int nfe = size.nfe;
             if (!pattern.equals(Schedule.DIT_DDIM) && !pattern.equals(Schedule.UVIT_DPM2S)) {
                 throw new UsageException("--pattern must be dit-ddim or uvit-dpm2s");
             }
             if (pattern.equals(Schedule.UVIT_DPM2S) && nfe % 2 != 0) {
                 throw new UsageException("uvit-dpm2s needs an even --nfe (two evaluations per DPM-Solver-2 step)");
             }
-            Schedule s = ReferenceSchedules.referenceMask(nfe, layers, pattern);
-            ScheduleJson.write(s, output);
-            report(s, output);
+            size.write(ReferenceSchedules.referenceMask(nfe, size.layers, pattern));
             return 0;
         }
     }
 
     @Command(name = "full", description = "Every step computes every layer (the uncached baseline).")
     static final class Full implements Callable<Integer> {
-        @Option(names = "--nfe", required = true, description = "Model evaluations.")
-        int nfe;
-
-        @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
-        int layers;
+        @Mixin
+        ScheduleSize size;
 
         @Option(names = "--pattern", defaultValue = "free", description = "Step pattern to record (default: free).")
         String pattern;
 
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
-        Path output;
-
         @Override
         public Integer call() throws L2cException {
-            String size = Schedule.sizeProblem(nfe, layers);
-            if (size != null) {
-                throw new UsageException("--" + size);
-            }
-            Schedule s = Schedule.allFull(nfe, layers, pattern);
-            ScheduleJson.write(s, output);
-            report(s, output);
+            size.check();
+            size.write(Schedule.allFull(size.nfe, size.layers, pattern));
             return 0;
         }
     }
@@ -146,11 +154,8 @@ final class ScheduleCommand implements Runnable {
         @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random or l2c-mask.")
         String kind;
 
-        @Option(names = "--nfe", required = true, description = "Model evaluations of the reference (uncached) run.")
-        int nfe;
-
-        @Option(names = "--layers", required = true, description = "Cacheable layers of the model (see `l2c inspect`).")
-        int layers;
+        @Mixin
+        ScheduleSize size;
 
         @Option(names = "--pattern", paramLabel = "NAME", description = {
                 "dit-ddim, uvit-dpm2s or free (default: free; random and l2c-mask need dit-ddim or uvit-dpm2s)."})
@@ -174,18 +179,12 @@ final class ScheduleCommand implements Runnable {
         @Option(names = "--seed", paramLabel = "S", description = "random: seed of the layer draw (default: 0).")
         Long seed;
 
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Schedule JSON to write.")
-        Path output;
-
         @Override
         public Integer call() throws L2cException {
-            String size = Schedule.sizeProblem(nfe, layers);
-            if (size != null) {
-                throw new UsageException("--" + size);
-            }
+            size.check();
+            int nfe = size.nfe;
             Schedule s = build();
-            ScheduleJson.write(s, output);
-            report(s, output);
+            size.write(s);
             double achieved = BaselineSchedules.removedFraction(s, nfe);
             String target = remove == null ? "" : String.format(" (target %.2f%%)", 100 * remove);
             System.out.printf("%s removes %.2f%% of the layer evaluations of %d full evaluations%s%n",
@@ -197,6 +196,8 @@ final class ScheduleCommand implements Runnable {
         }
 
         Schedule build() throws UsageException {
+            int nfe = size.nfe;
+            int layers = size.layers;
             BaselineSchedules.Kind k = BaselineSchedules.Kind.parse(kind);
             String p = pattern;
             if (p == null) {
