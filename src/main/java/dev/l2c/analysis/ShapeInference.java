@@ -395,6 +395,13 @@ public final class ShapeInference {
         if (a.isKnown() && b.isKnown()) {
             return Dim.of(a.value() + b.value());
         }
+        // padding a symbolic dimension by nothing (Pad with zero pads on the batch axis) keeps it
+        if (b.isKnown() && b.value() == 0) {
+            return a;
+        }
+        if (a.isKnown() && a.value() == 0) {
+            return b;
+        }
         if (!a.isKnown() && !b.isKnown() && !a.isUnknown() && a.symbol().equals(b.symbol())) {
             return new Dim(a.factor() + b.factor(), a.symbol());
         }

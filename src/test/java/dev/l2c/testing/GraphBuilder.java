@@ -62,6 +62,11 @@ public final class GraphBuilder {
         return graph.addInitializer(name, Tensor.ofLongs(name, new long[]{values.length}, values));
     }
 
+    /** An int64 scalar initializer. */
+    public Value scalarInt(String name, long value) {
+        return graph.addInitializer(name, Tensor.ofLongs(name, new long[0], new long[] {value}));
+    }
+
     /** A single-output node; the output is named {@code opType_N}. */
     public Value op(String opType, Value... inputs) {
         return opWith(opType, Map.of(), inputs);
