@@ -99,4 +99,77 @@ class GraphTest {
         assertSame(s, b.graph().value("cache_layer_0"));
         assertThrows(IllegalArgumentException.class, () -> b.graph().renameValue(s, "x"));
     }
+
+    @Test
+    void aCopyIsTheSameGraphWithItsOwnValuesEvenWhenNodesAreOutOfOrder() {
+        GraphBuilder b = new GraphBuilder("g", 1);
+        Value x = b.input("x", DataType.FLOAT, "batch", 4);
+        Value w = b.weight("w", 0.1f, 4, 4);
+        // the consumer first: copy must create it before its producer and patch its input afterwards
+        Value m = b.op("MatMul", x, w);
+        Value s = b.op("Sigmoid", x);
+        m.producer().setInput(0, s);
+        b.output(m);
+        Graph g = b.graph();
+        ProtoExtras doc = new ProtoExtras("doc", java.util.Map.of("k", "v"), new byte[0]);
+        g.setExtras(doc);
+        g.opaqueFields().add(new byte[] {1, 2});
+        x.setInfoExtras(doc);
+        w.setInfoExtras(doc);
+        s.setInfoExtras(doc);
+        s.setType(TensorType.of(DataType.FLOAT, GraphBuilder.shape("batch", 4)));
+        assertEquals(List.of(m.producer(), s.producer()), g.nodes());
+
+        Graph c = g.copy();
+        assertEquals("g", c.name());
+        assertEquals(doc, c.extras());
+        assertEquals(1, c.opaqueFields().size());
+        Value cs = c.value(s.name());
+        Value cm = c.value(m.name());
+        assertSame(cs, cm.producer().input(0), "the consumer reads the copy's own producer output");
+        assertEquals(List.of(new Use(cm.producer(), 0)), cs.uses());
+        assertEquals(s.type(), cs.type());
+        assertEquals(doc, cs.infoExtras());
+        assertEquals(doc, c.value("x").infoExtras());
+        assertEquals(doc, c.value("w").infoExtras());
+        assertSame(w.initializer(), c.value("w").initializer(), "weights are shared, not copied");
+        assertEquals(List.of(cm), c.outputs());
+        assertEquals(List.of("x"), c.inputs().stream().map(Value::name).toList());
+        // independent: rewiring the copy leaves the original alone
+        cm.producer().setInput(0, c.value("x"));
+        assertSame(s, m.producer().input(0));
+        assertEquals(1, s.uses().size());
+    }
+
+    @Test
+    void nodeInputsKeepUseListsExactAndARemovedNodeRefusesRewiring() {
+        GraphBuilder b = new GraphBuilder("g", 1);
+        Value x = b.input("x", DataType.FLOAT, 4);
+        Value y = b.input("y", DataType.FLOAT, 4);
+        Value sum = b.op("Add", x, x);
+        Node add = sum.producer();
+        assertEquals(List.of(new Use(add, 0), new Use(add, 1)), x.uses());
+        add.setInput(1, y);
+        assertEquals(List.of(new Use(add, 0)), x.uses());
+        assertEquals(List.of(new Use(add, 1)), y.uses());
+        add.setInput(1, y); // no change: no second use
+        assertEquals(1, y.uses().size());
+        add.setInput(0, null);
+        assertTrue(x.uses().isEmpty());
+        assertEquals(null, add.input(0));
+        assertEquals(add.name() + "(Add)", add.toString());
+        assertFalse(add.isRemoved());
+        b.graph().removeNode(add);
+        assertTrue(add.isRemoved());
+        assertTrue(y.uses().isEmpty(), "a removed node no longer uses its inputs");
+        assertEquals(null, sum.producer());
+        assertThrows(IllegalStateException.class, () -> add.setInput(0, x));
+        Graph other = new GraphBuilder("h", 1).graph();
+        Value foreign = other.addInput("z", TensorType.of(DataType.FLOAT, GraphBuilder.shape(4)));
+        Node tanh = b.op("Tanh", y).producer();
+        assertThrows(IllegalArgumentException.class, () -> tanh.setInput(0, foreign));
+        assertEquals("", tanh.domain());
+        assertEquals("", tanh.overload());
+        assertTrue(tanh.name().startsWith("Tanh_"), tanh.name());
+    }
 }
