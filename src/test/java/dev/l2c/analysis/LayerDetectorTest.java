@@ -119,4 +119,34 @@ class LayerDetectorTest {
         assertEquals("/out_blocks.5/mlp/fc2/Add_output_0", map.layer(25).tensor());
         assertEquals("[batch, 198, 128]", map.layer(0).type().shape().toString());
     }
+
+    @Test
+    void namedLayersGiveTheDetectedMapAndRefuseWhatCannotBeCached() throws Exception {
+        Model m = OnnxReader.read(Path.of("onnx-models/dit_fmnist.onnx"));
+        ValueShapes shapes = ShapeInference.infer(m.graph(), m.defaultOpset());
+        LayerMap detected = LayerDetector.detect(m.graph(), shapes);
+        List<LayerDetector.NamedLayer> named = detected.layers().stream()
+                .map(l -> new LayerDetector.NamedLayer(l.block(), l.kind(), l.tensor())).toList();
+        LayerMap byName = LayerDetector.fromNamedLayers(m.graph(), shapes, named, "layers.json");
+        assertEquals("layers.json", byName.source());
+        assertEquals(detected.size(), byName.size());
+        for (int j = 0; j < detected.size(); j++) {
+            CacheableLayer a = detected.layer(j);
+            CacheableLayer b = byName.layer(j);
+            assertEquals(a.tensor(), b.tensor());
+            assertEquals(a.type(), b.type());
+            assertEquals(a.macsPerSample(), b.macsPerSample(), "layer " + j + ": the same branch cone is counted");
+            assertEquals(j, b.index());
+        }
+        assertEquals(detected.macsPerSampleFull(), byName.macsPerSampleFull());
+
+        String missing = assertThrows(LayerDetector.NotRecognizedException.class, () -> LayerDetector.fromNamedLayers(
+                m.graph(), shapes, List.of(new LayerDetector.NamedLayer(0, BranchKind.MLP, "no_such_value")), "x"))
+                .getMessage();
+        assertTrue(missing.contains("layer 0") && missing.contains("no_such_value"), missing);
+        String input = m.graph().inputs().get(0).name();
+        String notComputed = assertThrows(LayerDetector.NotRecognizedException.class, () -> LayerDetector.fromNamedLayers(
+                m.graph(), shapes, List.of(new LayerDetector.NamedLayer(0, BranchKind.MLP, input)), "x")).getMessage();
+        assertTrue(notComputed.contains("graph input or initializer"), notComputed);
+    }
 }

@@ -132,6 +132,56 @@ class RoundTripTest {
     }
 
     @Test
+    void tensorsInTypedFieldsReadAsTheSameBytesAsRawData(@TempDir Path tmp) throws Exception {
+        // one initializer per typed field, and its twin in raw_data (little-endian) with the same values
+        java.util.List<Onnx.TensorProto> typed = java.util.List.of(
+                Onnx.TensorProto.newBuilder().setName("f").setDataType(1).addDims(3).addFloatData(1.5f).addFloatData(-2f)
+                        .addFloatData(3.25f).build(),
+                Onnx.TensorProto.newBuilder().setName("d").setDataType(11).addDims(2).addDoubleData(0.1).addDoubleData(-7)
+                        .build(),
+                Onnx.TensorProto.newBuilder().setName("i64").setDataType(7).addDims(2).addInt64Data(-5)
+                        .addInt64Data(1L << 40).build(),
+                Onnx.TensorProto.newBuilder().setName("i32").setDataType(6).addDims(2).addInt32Data(-3).addInt32Data(9).build(),
+                Onnx.TensorProto.newBuilder().setName("u32").setDataType(12).addDims(1).addUint64Data(4_000_000_000L).build(),
+                Onnx.TensorProto.newBuilder().setName("u64").setDataType(13).addDims(1).addUint64Data(-1L).build(),
+                Onnx.TensorProto.newBuilder().setName("i16").setDataType(5).addDims(2).addInt32Data(-300).addInt32Data(7).build(),
+                Onnx.TensorProto.newBuilder().setName("i8").setDataType(3).addDims(3).addInt32Data(-1).addInt32Data(2)
+                        .addInt32Data(127).build(),
+                Onnx.TensorProto.newBuilder().setName("b").setDataType(9).addDims(2).addInt32Data(1).addInt32Data(0).build());
+        java.nio.ByteBuffer[] raw = {
+                le(12).putFloat(1.5f).putFloat(-2f).putFloat(3.25f), le(16).putDouble(0.1).putDouble(-7),
+                le(16).putLong(-5).putLong(1L << 40), le(8).putInt(-3).putInt(9), le(4).putInt((int) 4_000_000_000L),
+                le(8).putLong(-1L), le(4).putShort((short) -300).putShort((short) 7), le(3).put((byte) -1).put((byte) 2)
+                .put((byte) 127), le(2).put((byte) 1).put((byte) 0)};
+        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("typed");
+        for (Onnx.TensorProto t : typed) {
+            g.addInitializer(t);
+            g.addNode(Onnx.NodeProto.newBuilder().setOpType("Identity").addInput(t.getName()).addOutput(t.getName() + "_out"));
+            g.addOutput(Onnx.ValueInfoProto.newBuilder().setName(t.getName() + "_out"));
+        }
+        Onnx.ModelProto proto = Onnx.ModelProto.newBuilder().setIrVersion(8).setGraph(g)
+                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setVersion(17)).build();
+        Path file = tmp.resolve("typed.onnx");
+        Files.write(file, proto.toByteArray());
+        Model m = OnnxReader.read(file);
+        for (int i = 0; i < typed.size(); i++) {
+            java.nio.ByteBuffer expected = raw[i].flip();
+            java.nio.ByteBuffer actual = m.graph().value(typed.get(i).getName()).initializer().data().bytes();
+            assertEquals(expected, actual, typed.get(i).getName());
+        }
+        // fewer values than the dims promise is a one-line error naming the tensor
+        g.setInitializer(0, typed.get(0).toBuilder().clearFloatData().addFloatData(1f));
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> OnnxReader.read(file));
+        assertTrue(e.getMessage().contains("'f'"), e.getMessage());
+    }
+
+    private static java.nio.ByteBuffer le(int bytes) {
+        return java.nio.ByteBuffer.allocate(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Test
     void aTruncatedFileIsRefusedWithItsName(@TempDir Path tmp) throws Exception {
         byte[] bytes = Files.readAllBytes(MODELS.resolve("fmnist_classifier.onnx"));
         Path cut = tmp.resolve("cut.onnx");
