@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The manifest of a compiled package against the same facts worked out here from the schedule
@@ -138,7 +140,19 @@ class PackageManifestBuilderTest {
             assertEquals(c.tensor(), m.tensor());
             assertEquals(c.macsPerSample(), m.macsPerSample());
             assertEquals(c.block(), m.block());
+            // the manifest's shape strings ("batch", "4*batch", sizes) give the IR's bytes per sample
+            assertEquals(c.bytes(1), m.bytesPerSample(), "bytes per sample of layer " + c.index());
         }
+        assertEquals(model.layers().blocks(), layers.get(l - 1).block() + 1);
+        boolean[] full = manifest.fullSteps();
+        for (int k = 0; k < n; k++) {
+            assertEquals(schedule.step(k).computedCount(l) == l, full[k]);
+        }
+        assertEquals((double) totals.macsFullPerSample() / totals.macsPerSample(), manifest.idealSpeedup(), 1e-12);
+        assertEquals(sampler.plan(), manifest.samplingPlan(), "the sampler's plan, rebuilt from the steps");
+        assertTrue(CompiledPackage.isPackage(pkg));
+        assertFalse(CompiledPackage.isPackage(tmp), "a folder without a manifest");
+        assertFalse(CompiledPackage.isPackage(pkg.resolve("manifest.json")), "a file");
         assertEquals(sampler.name(), manifest.sampler().name());
         assertEquals(n, manifest.sampler().nfe());
         assertEquals(schedule.pattern(), manifest.schedule().pattern());
