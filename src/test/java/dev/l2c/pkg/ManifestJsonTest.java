@@ -2,6 +2,7 @@ package dev.l2c.pkg;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.InvalidInputException;
@@ -56,6 +57,42 @@ class ManifestJsonTest {
                         "layer " + o.layer() + " of step " + s.step() + " is freed after step " + o.lastReadStep());
             }
         }
+    }
+
+    @Test
+    void eachGraphListsTheCachesItsStepsReadAndWrite() throws Exception {
+        // read as plain JSON, so that a writer that dropped or mixed up a field is caught here
+        JsonNode root = JSON.readTree(pkg.resolve(PackageFiles.MANIFEST).toFile());
+        PackageManifest m = ManifestJson.read(pkg.resolve(PackageFiles.MANIFEST));
+        assertEquals(m.graphs().size(), root.path("graphs").size());
+        int used = 0;
+        for (JsonNode g : root.path("graphs")) {
+            String file = g.path("file").asText();
+            java.util.List<String> ins = new java.util.ArrayList<>();
+            g.path("cache_inputs").forEach(x -> ins.add(x.asText()));
+            java.util.List<String> outs = new java.util.ArrayList<>();
+            g.path("cache_outputs").forEach(x -> outs.add(x.asText()));
+            for (PackageManifest.Step st : m.steps()) {
+                if (!file.equals(st.graph())) {
+                    continue;
+                }
+                used++;
+                assertEquals(st.cacheInputs().stream().map(PackageManifest.CacheInput::name).toList(), ins,
+                        file + " reads what step " + st.step() + " passes");
+                assertTrue(outs.containsAll(st.cacheOutputs().stream().map(PackageManifest.CacheOutput::name).toList()),
+                        file + " writes what step " + st.step() + " keeps");
+            }
+            assertTrue(g.path("nodes").asInt() > 0 && g.path("macs_per_sample").asLong() > 0, g.toString());
+        }
+        assertEquals(m.steps().size(), used, "every step runs one of the listed graphs");
+        JsonNode w = root.path("weights");
+        assertEquals(PackageFiles.WEIGHTS, w.path("file").asText());
+        assertEquals(Files.size(pkg.resolve(PackageFiles.WEIGHTS)), w.path("bytes").asLong());
+        assertEquals(4096, w.path("alignment").asInt());
+        assertTrue(root.path("linked_model").isMissingNode(), "a stepwise package has no linked model");
+        JsonNode step1 = root.path("steps").get(1);
+        assertEquals(m.steps().get(1).timestep(), step1.path("timestep").asDouble());
+        assertTrue(step1.path("timestep").isIntegralNumber(), "the DiT's int64 timestep is written as an integer");
     }
 
     /** A copy of the package whose manifest was changed by {@code edit}. */
