@@ -46,7 +46,7 @@ import java.util.concurrent.Callable;
         + "FORA, DeepCache, random layers), plus more fewer-steps points for the curve.",
         "Writes results.md, results.json, a quality-vs-latency chart and one sample grid per schedule into --out."})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
 
     @Option(names = "--plain", description = "Include the plain ONNX Runtime loop over the original model (named 'full').")

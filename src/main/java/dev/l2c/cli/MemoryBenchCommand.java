@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
         + "each schedule compiled into a package, under the memory policies speed and lean. Writes memory.md and "
         + "memory.json into --out."})
 final class MemoryBenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
 
     @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and run (repeatable).")
@@ -49,13 +49,13 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the plain-model run.")
     int nfe;
 
-    @Option(names = "--images", defaultValue = "8")
+    @Option(names = "--images", defaultValue = "8", description = "Images per run (the model batch is doubled by guidance; default ${DEFAULT-VALUE}).")
     int images;
 
     @Option(names = "--java-heap", defaultValue = "512m", description = "Java heap limit of each child process (-Xmx).")
     String heap;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for memory.md, memory.json and the runs' output.")
     Path out;
 
     @Mixin
