@@ -50,8 +50,19 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
      * @param vsReference  against the reference configuration (null for the reference itself)
      * @param vsFewerSteps against the fewer-steps configuration of the nearest compute (null on that curve
      *                     itself, or when the benchmark has none)
+     * @param onFirstSamples by sample count n, the same figures on the first n samples (how the
+     *                     intervals narrow with n; {@code --fd-widths-at})
      */
-    public record FdIntervals(FdBootstrap.Interval fd, FdComparison vsReference, FdComparison vsFewerSteps) {
+    public record FdIntervals(FdBootstrap.Interval fd, FdComparison vsReference, FdComparison vsFewerSteps,
+                              java.util.SortedMap<Integer, FdIntervals> onFirstSamples) {
+        public FdIntervals {
+            onFirstSamples = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(onFirstSamples));
+        }
+
+        /** The same figures computed on the first {@code n} samples only (empty unless asked for). */
+        public FdIntervals withFirstSamples(java.util.SortedMap<Integer, FdIntervals> byCount) {
+            return new FdIntervals(fd, vsReference, vsFewerSteps, byCount);
+        }
     }
 
     public double median() {

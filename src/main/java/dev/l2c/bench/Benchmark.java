@@ -56,7 +56,7 @@ public final class Benchmark {
      */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
                            String sampler, boolean clip, int fdImages, int fdBatch, String reference,
-                           Set<String> fdOnly, int fdResamples) {
+                           Set<String> fdOnly, int fdResamples, List<Integer> fdWidthsAt) {
         /**
          * Whether configuration {@code name} gets the {@code fdImages} quality samples: every one, or
          * with {@code fdOnly} given only those it names and the reference (PSNR needs its samples).
@@ -277,6 +277,15 @@ public final class Benchmark {
             }
             FdBootstrap boot = withFd.isEmpty() ? null : FdBootstrap.run(features, s.fdImages(), classifier.featureDim(),
                     real, s.fdResamples(), s.seed() + 2);
+            // the same bootstrap on the first n samples of each configuration: how the intervals narrow with n
+            java.util.Map<Integer, FdBootstrap> onFirst = new java.util.TreeMap<>();
+            for (int n : s.fdWidthsAt()) {
+                if (boot != null && n >= 2 && n < s.fdImages()) {
+                    int d = classifier.featureDim();
+                    onFirst.put(n, FdBootstrap.run(features.stream().map(f -> Arrays.copyOf(f, n * d)).toList(), n, d, real,
+                            s.fdResamples(), s.seed() + 2));
+                }
+            }
             List<BenchResult> out = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 BenchResult r = results.get(i);
@@ -284,6 +293,13 @@ public final class Benchmark {
                 Fidelity f = Fidelity.of(r.samples(), qualitySet ? reference.samples() : timedReference);
                 int k = withFd.indexOf(i);
                 BenchResult.FdIntervals intervals = k < 0 ? null : fdIntervals(results, withFd, boot, k, referenceIndex);
+                if (intervals != null && !onFirst.isEmpty()) {
+                    java.util.SortedMap<Integer, BenchResult.FdIntervals> byCount = new java.util.TreeMap<>();
+                    for (java.util.Map.Entry<Integer, FdBootstrap> e : onFirst.entrySet()) {
+                        byCount.put(e.getKey(), fdIntervals(results, withFd, e.getValue(), k, referenceIndex));
+                    }
+                    intervals = intervals.withFirstSamples(byCount);
+                }
                 out.add(r.withQuality(new BenchResult.Quality(f.psnr(), f.maxAbsDiff(),
                         intervals == null ? Double.NaN : intervals.fd().value(), qualitySet ? s.fdImages() : 0,
                         r.sampleCount(), intervals)));
@@ -325,7 +341,7 @@ public final class Benchmark {
             }
         }
         BenchResult.FdComparison vsFewer = fewer < 0 ? null : compare(results, withFd, boot, k, fewer);
-        return new BenchResult.FdIntervals(boot.fd(k, FD_LEVEL), vsReference, vsFewer);
+        return new BenchResult.FdIntervals(boot.fd(k, FD_LEVEL), vsReference, vsFewer, new java.util.TreeMap<>());
     }
 
     private static BenchResult.FdComparison compare(List<BenchResult> results, List<Integer> withFd, FdBootstrap boot,
@@ -408,6 +424,10 @@ public final class Benchmark {
         if (results.stream().anyMatch(r -> r.quality().fdIntervals() != null)) {
             sb.append(fdTable(s, results));
         }
+        if (results.stream().anyMatch(r -> r.quality().fdIntervals() != null
+                && !r.quality().fdIntervals().onFirstSamples().isEmpty())) {
+            sb.append(fdWidthTable(s, results));
+        }
         sb.append(String.format(Locale.ROOT, "%nRunner overhead (share of run time outside ONNX Runtime's run calls): %s.%n",
                 String.join(", ", results.stream().map(r -> String.format(Locale.ROOT, "%s %.2f%%",
                         r.config().name(), 100 * r.overheadShare())).toList())));
@@ -445,6 +465,43 @@ public final class Benchmark {
                     .append(comparisonCells(f.vsFewerSteps(), true)).append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** Widths of the 95 % intervals computed on the first n samples and on all of them. */
+    private static String fdWidthTable(Settings s, List<BenchResult> results) {
+        java.util.SortedSet<Integer> counts = new java.util.TreeSet<>();
+        for (BenchResult r : results) {
+            if (r.quality().fdIntervals() != null) {
+                counts.addAll(r.quality().fdIntervals().onFirstSamples().keySet());
+            }
+        }
+        counts.add(s.fdImages());
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nWidths of the 95 % intervals by sample count (the first n samples of the same run; FD, "
+                + "ΔFD to the reference, ΔFD to fewer steps at equal compute):\n\n| schedule |");
+        for (int n : counts) {
+            sb.append(" n = ").append(n).append(" |");
+        }
+        sb.append("\n|---|").append("---|".repeat(counts.size())).append("\n");
+        for (BenchResult r : results) {
+            BenchResult.FdIntervals f = r.quality().fdIntervals();
+            if (f == null) {
+                continue;
+            }
+            sb.append("| ").append(r.config().name()).append(" |");
+            for (int n : counts) {
+                BenchResult.FdIntervals at = n == s.fdImages() ? f : f.onFirstSamples().get(n);
+                sb.append(' ').append(at == null ? "–" : widths(at)).append(" |");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String widths(BenchResult.FdIntervals f) {
+        return String.format(Locale.ROOT, "%.1f / %s / %s", f.fd().width(),
+                f.vsReference() == null ? "–" : String.format(Locale.ROOT, "%.1f", f.vsReference().difference().width()),
+                f.vsFewerSteps() == null ? "–" : String.format(Locale.ROOT, "%.1f", f.vsFewerSteps().difference().width()));
     }
 
     private static String comparisonCells(BenchResult.FdComparison c, boolean named) {
@@ -515,6 +572,17 @@ public final class Benchmark {
                 o.put("fd_high", fi.fd().high());
                 putComparison(o, "fd_vs_reference", fi.vsReference());
                 putComparison(o, "fd_vs_fewer_steps", fi.vsFewerSteps());
+                if (!fi.onFirstSamples().isEmpty()) {
+                    ObjectNode at = o.putObject("fd_on_first_samples");
+                    for (java.util.Map.Entry<Integer, BenchResult.FdIntervals> e : fi.onFirstSamples().entrySet()) {
+                        ObjectNode x = at.putObject(String.valueOf(e.getKey()));
+                        x.put("fd", e.getValue().fd().value());
+                        x.put("fd_low", e.getValue().fd().low());
+                        x.put("fd_high", e.getValue().fd().high());
+                        putComparison(x, "fd_vs_reference", e.getValue().vsReference());
+                        putComparison(x, "fd_vs_fewer_steps", e.getValue().vsFewerSteps());
+                    }
+                }
             }
             o.put("psnr_images", r.quality().psnrImages());
             o.put("fd_images", r.quality().fdImages());

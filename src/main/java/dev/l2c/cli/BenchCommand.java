@@ -103,6 +103,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Bootstrap replicates for the FD intervals and paired differences (default ${DEFAULT-VALUE}).")
     int fdResamples;
 
+    @Option(names = "--fd-widths-at", split = ",", paramLabel = "N",
+            description = "Also compute the FD intervals on the first N samples of each configuration (N < --fd), to "
+                    + "show how they narrow with the sample count.")
+    List<Integer> fdWidthsAt = new ArrayList<>();
+
     @Option(names = "--reference", paramLabel = "NAME", description = "Configuration quality is measured against (default: the first).")
     String reference;
 
@@ -123,6 +128,12 @@ final class BenchCommand implements Callable<Integer> {
         if (repeats < 1 || warmup < 0 || images < 1 || fdImages < 0 || fdBatch < 1 || nfe < 1 || fdResamples < 2) {
             throw new UsageException("--repeats, --images, --fd-batch and --nfe must be positive, --warmup and --fd not negative,"
                     + " --fd-resamples at least 2");
+        }
+        for (int n : fdWidthsAt) {
+            if (n < 2 || n >= fdImages) {
+                throw new UsageException("--fd-widths-at " + n + ": each count must be at least 2 and below --fd ("
+                        + fdImages + ")");
+            }
         }
         LoadedModel m = modelOptions.load(model);
         boolean created = !Files.exists(out);
@@ -184,7 +195,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Benchmark.Settings settings = new Benchmark.Settings(images, noiseOptions.scale(m.card()), noiseOptions.seed,
                 repeats, warmup, runtimeOptions.toOptions(),
-                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples);
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples, List.copyOf(fdWidthsAt));
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);

@@ -67,7 +67,7 @@ class BenchCommandTest {
     void fdComesWithPairedIntervalsAgainstTheReferenceAndFewerStepsAtEqualCompute() throws Exception {
         Skip.unless(Files.exists(FashionMnist.testImages()), FashionMnist.testImages()
                 + " is missing (Debian package dataset-fashion-mnist)");
-        Outcome o = bench("--plain", "--nfe", "4", "--fd", "24", "--fd-resamples", "60",
+        Outcome o = bench("--plain", "--nfe", "4", "--fd", "24", "--fd-resamples", "60", "--fd-widths-at", "12",
                 "--schedule", "compiled-full=schedules/dit_fmnist_ddim20_full.json",
                 "--schedule", "learned=schedules/dit_fmnist_ddim20_learned_r35.json");
         assertEquals(0, o.exit(), o.err());
@@ -101,8 +101,12 @@ class BenchCommandTest {
         }
         assertTrue(fewerRow != null && fewerRow.path("fewer_steps_curve").asBoolean(), fewer);
         assertEquals("full", fewer);
+        JsonNode half = learned.path("fd_on_first_samples").path("12");
+        assertTrue(half.path("fd_low").asDouble() <= half.path("fd").asDouble()
+                && half.path("fd").asDouble() <= half.path("fd_high").asDouble(), learned.toString());
+        assertEquals("full", half.path("fd_vs_fewer_steps").path("against").asText());
         String md = Files.readString(out.resolve("results.md"));
-        assertTrue(md.contains("bootstrap intervals") && md.contains("| decided |"), md);
+        assertTrue(md.contains("bootstrap intervals") && md.contains("| decided |") && md.contains("n = 12"), md);
     }
 
     @Test
