@@ -44,6 +44,16 @@ learn() {  # issue 5: learned schedules for the embedded models (benchmarks/lear
   done
 }
 
+fidelity() {  # issue 14: FD with bootstrap intervals, paired differences and interval widths at 1000 and 2000 samples
+  # DiT DDIM-20 at 35 % removed: full, fewer steps at equal compute (13 steps), the schedules learned with the
+  # sample-weighted objective and with L2C's per-step one; timing is not the point (one round of 2 images)
+  $L2C bench $DIT --suite --nfe 20 --remove 0.35 --fd ${FDN:-2000} --fd-widths-at 1000 --fd-batch 250 \
+    --fd-only fewer-steps-r35,learned-r35,learned-stepwise-r35 --images 2 --repeats 1 --warmup 0 --memory balanced \
+    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --schedule learned-stepwise-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json \
+    --out benchmarks/fidelity/dit-ddim20-r35
+}
+
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
   # the schedules learned with L2C's per-step objective (FD for them, fewer steps and the reference mask)
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only $FD_ONLY --images 8 --repeats 5 --warmup 1 --memory balanced \
@@ -135,7 +145,7 @@ linked() {  # issue 11: linked model vs stepwise package vs plain loop (DiT-XL/2
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|dit20|dit50|uvit20|jmh|xl|linked|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|jmh|xl|linked|all" >&2
   exit 2
 fi
 for s in "$@"; do
