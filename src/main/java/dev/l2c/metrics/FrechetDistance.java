@@ -36,20 +36,10 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
             throw new IllegalArgumentException("cannot compare statistics of " + d + "-value features with "
                     + b.dim() + "-value ones; they come from different feature extractors");
         }
-        double[] mu1 = a.meanView();
-        double[] mu2 = b.meanView();
-        double meanTerm = 0;
-        for (int i = 0; i < d; i++) {
-            double diff = mu1[i] - mu2[i];
-            meanTerm += diff * diff;
-        }
+        double meanTerm = squaredDistance(a.meanView(), b.meanView());
         double[] s1 = a.covarianceView();
         double[] s2 = b.covarianceView();
-        double traces = 0;
-        for (int i = 0; i < d; i++) {
-            traces += s1[i * d + i] + s2[i * d + i];
-        }
-        double covarianceTerm = traces - 2 * traceOfSqrtProduct(s1, s2, d);
+        double covarianceTerm = trace(s1, d) + trace(s2, d) - 2 * traceOfSqrtProduct(s1, s2, d);
         return new FrechetDistance(Math.max(0, meanTerm + covarianceTerm), meanTerm, covarianceTerm);
     }
 
@@ -69,11 +59,7 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
             int d = reference.dim();
             double[] s = reference.covarianceView();
             this.sqrtReference = symmetricSqrt(DMatrixRMaj.wrap(d, d, s.clone()));
-            double t = 0;
-            for (int i = 0; i < d; i++) {
-                t += s[i * d + i];
-            }
-            this.referenceTrace = t;
+            this.referenceTrace = trace(s, d);
         }
 
         /** The Fréchet distance of {@code a} to the reference. Safe to call from several threads. */
@@ -83,18 +69,9 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
                 throw new IllegalArgumentException("cannot compare statistics of " + a.dim() + "-value features with "
                         + d + "-value ones; they come from different feature extractors");
             }
-            double[] mu1 = a.meanView();
-            double[] mu2 = reference.meanView();
-            double meanTerm = 0;
-            for (int i = 0; i < d; i++) {
-                double diff = mu1[i] - mu2[i];
-                meanTerm += diff * diff;
-            }
+            double meanTerm = squaredDistance(a.meanView(), reference.meanView());
             double[] s1 = a.covarianceView();
-            double traces = referenceTrace;
-            for (int i = 0; i < d; i++) {
-                traces += s1[i * d + i];
-            }
+            double traces = referenceTrace + trace(s1, d);
             DMatrixRMaj temp = new DMatrixRMaj(d, d);
             DMatrixRMaj product = new DMatrixRMaj(d, d);
             CommonOps_DDRM.mult(sqrtReference, DMatrixRMaj.wrap(d, d, s1), temp);
@@ -106,6 +83,24 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
             }
             return Math.max(0, meanTerm + traces - 2 * trace);
         }
+    }
+
+    private static double squaredDistance(double[] a, double[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            double diff = a[i] - b[i];
+            sum += diff * diff;
+        }
+        return sum;
+    }
+
+    /** The trace of a row-major d × d matrix. */
+    private static double trace(double[] m, int d) {
+        double t = 0;
+        for (int i = 0; i < d; i++) {
+            t += m[i * d + i];
+        }
+        return t;
     }
 
     /** Distances to {@code reference}, many of them. */
