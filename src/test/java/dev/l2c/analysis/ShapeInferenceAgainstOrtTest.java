@@ -9,6 +9,7 @@ import ai.onnxruntime.TensorInfo;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.Node;
+import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Value;
 import dev.l2c.ir.serde.OnnxReader;
@@ -141,6 +142,32 @@ class ShapeInferenceAgainstOrtTest {
         b.op("Reshape", x, b.ints("keep0", 0, -1));
         b.op("Reshape", x, b.ints("fold", -1, 4, 5));
         cases.add(Arguments.of("shape-size-gather-cast", b));
+
+        b = new GraphBuilder("symbolic", 1);
+        x = b.input("x", DataType.FLOAT, "batch", 1, 8);
+        y = b.input("y", DataType.FLOAT, "batch", 4, 1);
+        b.opWith("Concat", Map.of("axis", Attribute.ofInt("axis", 0)), x, x);               // 2*batch
+        Value both = b.op("Add", x, y);                                                    // [batch, 4, 8]
+        b.op("Mul", both, b.weight("scalar", 1f, 1));
+        b.op("Sub", b.weight("row", 1f, 8), x);
+        Value dims = b.op("Shape", x);
+        Value first = b.opWith("Gather", Map.of("axis", Attribute.ofInt("axis", 0)), dims, b.scalarInt("zero", 0));
+        Value target = b.opWith("Concat", Map.of("axis", Attribute.ofInt("axis", 0)),
+                b.op("Unsqueeze", first, b.ints("ax", 0)), b.ints("rest", -1));
+        b.op("Reshape", both, target);                                                     // [batch, 32]
+        b.op("Reshape", both, b.ints("keep", 0, 0, 2, 4));
+        b.op("Expand", x, b.op("Shape", y));                                               // [batch, 4, 8]
+        cases.add(Arguments.of("symbolic-batch", b));
+
+        b = new GraphBuilder("constants", 1);
+        x = b.input("x", DataType.FLOAT, "batch", 3);
+        b.opWith("Constant", Map.of("value_float", Attribute.ofFloat("value_float", 2f)));
+        b.opWith("Constant", Map.of("value_floats", Attribute.ofFloats("value_floats", 1f, 2f, 3f)));
+        b.opWith("Constant", Map.of("value_int", Attribute.ofInt("value_int", 4)));
+        Value ints = b.opWith("Constant", Map.of("value_ints", Attribute.ofInts("value_ints", 2, -1)));
+        b.opWith("Constant", Map.of("value", Attribute.ofTensor("value", Tensor.ofFloats("t", new long[] {2, 2}, 1, 2, 3, 4))));
+        b.op("Reshape", b.op("Tile", x, b.ints("twice", 2, 1)), ints);                      // [2, 3*batch]
+        cases.add(Arguments.of("constants", b));
 
         b = new GraphBuilder("products", 1);
         x = b.input("x", DataType.FLOAT, "batch", 3, 4);
