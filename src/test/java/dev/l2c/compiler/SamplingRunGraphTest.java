@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -79,5 +80,64 @@ class SamplingRunGraphTest {
         Sampler dpm2s = uvit.card().sampler("dpm2s", 4, true);
         assertLinkedEqualsStepwise(uvit, ReferenceSchedules.referenceMask(4, uvit.layers().size(), Schedule.UVIT_DPM2S), dpm2s,
                 "dpm2s4", 2f);
+    }
+
+    @Test
+    void everyTypeTheLinkedModelDeclaresIsTheShapeOnnxRuntimeComputes() throws Exception {
+        // guided DDIM over 3 steps with reused layers: the doubled batch, the caches and the sampler arithmetic
+        Path pkg = tmp.resolve("declared");
+        ScheduleCompiler.compile(dit, ReferenceSchedules.referenceAlternating(3, 24), Path.of("declared.json"),
+                dit.card().sampler("ddim", 3, true), pkg, ScheduleCompiler.Options.linked(true));
+        dev.l2c.ir.Model linked = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(dev.l2c.pkg.PackageFiles.SAMPLING_RUN));
+        java.util.List<String> declared = new java.util.ArrayList<>();
+        for (dev.l2c.ir.Node n : linked.graph().nodes()) {
+            for (dev.l2c.ir.Value v : n.outputs()) {
+                if (v != null && v.type() != null && v.type().shape() != null && !linked.graph().outputs().contains(v)) {
+                    declared.add(v.name());
+                    linked.graph().addOutput(v);
+                }
+            }
+        }
+        assertTrue(declared.size() > 100, declared.size() + " declared values");
+        Path exposed = tmp.resolve("declared-exposed.onnx");
+        try (WeightsFileWriter w = new WeightsFileWriter(tmp.resolve("declared-weights.bin"));
+             java.io.OutputStream out = java.nio.file.Files.newOutputStream(exposed)) {
+            dev.l2c.ir.serde.OnnxWriter.write(linked, w, out);
+        }
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        long n = 2;
+        try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions();
+             ai.onnxruntime.OrtSession session = env.createSession(exposed.toString(), so);
+             ai.onnxruntime.OnnxTensor noise = ai.onnxruntime.OnnxTensor.createTensor(env,
+                     java.nio.FloatBuffer.wrap(OrtTesting.randomFloats(1, n, 1, 28, 28).data()), new long[] {n, 1, 28, 28});
+             ai.onnxruntime.OnnxTensor labels = ai.onnxruntime.OnnxTensor.createTensor(env,
+                     java.nio.LongBuffer.wrap(new long[] {1, 2}), new long[] {n});
+             ai.onnxruntime.OnnxTensor scale = ai.onnxruntime.OnnxTensor.createTensor(env,
+                     java.nio.FloatBuffer.wrap(new float[] {1.5f}), new long[0]);
+             ai.onnxruntime.OrtSession.Result result = session.run(java.util.Map.of("noise", noise, "labels", labels,
+                     "guidance_scale", scale))) {
+            for (String name : declared) {
+                dev.l2c.ir.TensorType t = linked.graph().value(name).type();
+                long[] actual = ((ai.onnxruntime.TensorInfo) result.get(name).orElseThrow().getInfo()).getShape();
+                assertEquals(t.shape().rank(), actual.length, name);
+                for (int i = 0; i < actual.length; i++) {
+                    dev.l2c.ir.Dim d = t.shape().dim(i);
+                    if (!d.isUnknown()) {
+                        assertEquals(declared(d, n), actual[i], name + " dimension " + i + " declared " + t.shape()
+                                + ", ONNX Runtime " + java.util.Arrays.toString(actual));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A declared dimension read back from the file: a size, "batch" or "K*batch" (ONNX's dim_param is a string). */
+    private static long declared(dev.l2c.ir.Dim d, long batch) {
+        String text = d.toString();
+        if (text.chars().allMatch(Character::isDigit)) {
+            return Long.parseLong(text);
+        }
+        assertTrue(text.equals(SamplingRunGraph.BATCH) || text.endsWith("*" + SamplingRunGraph.BATCH), text);
+        return text.contains("*") ? Long.parseLong(text.substring(0, text.indexOf('*'))) * batch : batch;
     }
 }
