@@ -136,6 +136,9 @@ class ManifestJsonTest {
     @Test
     void aFileNameOutsideThePackageIsRefused() throws Exception {
         String msg = refusal(tampered("escape", r -> ((ObjectNode) r.path("graphs").get(0)).put("file", "../graph_00.onnx")));
+        // a NUL anywhere, even first, is no plain file name
+        String nul = refusal(tampered("nul", r -> ((ObjectNode) r.path("graphs").get(0)).put("file", "\u0000graph_00.onnx")));
+        assertTrue(nul.contains("graph"), nul);
         assertTrue(msg.contains("is not a plain file name inside the package"), msg);
     }
 
