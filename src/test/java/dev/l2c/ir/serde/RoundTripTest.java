@@ -169,6 +169,24 @@ class RoundTripTest {
             java.nio.ByteBuffer actual = m.graph().value(typed.get(i).getName()).initializer().data().bytes();
             assertEquals(expected, actual, typed.get(i).getName());
         }
+        // more values than the dims hold, in any typed field, is a one-line error naming the tensor
+        for (int i = 0; i < typed.size(); i++) {
+            Onnx.TensorProto t = typed.get(i);
+            Onnx.TensorProto.Builder extra = t.toBuilder();
+            switch (t.getDataType()) {
+                case 1 -> extra.addFloatData(9f);
+                case 11 -> extra.addDoubleData(9);
+                case 7 -> extra.addInt64Data(9);
+                case 12, 13 -> extra.addUint64Data(9);
+                default -> extra.addInt32Data(9);
+            }
+            Onnx.GraphProto.Builder one = g.clone();
+            one.setInitializer(i, extra);
+            Files.write(file, proto.toBuilder().setGraph(one).build().toByteArray());
+            InvalidInputException tooMany = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                    () -> OnnxReader.read(file), t.getName());
+            assertTrue(tooMany.getMessage().contains("'" + t.getName() + "' holds"), tooMany.getMessage());
+        }
         // fewer values than the dims promise is a one-line error naming the tensor
         g.setInitializer(0, typed.get(0).toBuilder().clearFloatData().addFloatData(1f));
         Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
