@@ -72,16 +72,7 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
             double meanTerm = squaredDistance(a.meanView(), reference.meanView());
             double[] s1 = a.covarianceView();
             double traces = referenceTrace + trace(s1, d);
-            DMatrixRMaj temp = new DMatrixRMaj(d, d);
-            DMatrixRMaj product = new DMatrixRMaj(d, d);
-            CommonOps_DDRM.mult(sqrtReference, DMatrixRMaj.wrap(d, d, s1), temp);
-            CommonOps_DDRM.mult(temp, sqrtReference, product);
-            symmetrize(product);
-            double trace = 0;
-            for (double lambda : symmetricEigenvalues(product, false).values) {
-                trace += Math.sqrt(Math.max(0, lambda));
-            }
-            return Math.max(0, meanTerm + traces - 2 * trace);
+            return Math.max(0, meanTerm + traces - 2 * traceOfSqrtSandwich(sqrtReference, s1, d));
         }
     }
 
@@ -113,7 +104,11 @@ public record FrechetDistance(double value, double meanTerm, double covarianceTe
      * ({@code d × d}, row-major), via two symmetric eigen-decompositions.
      */
     static double traceOfSqrtProduct(double[] s1, double[] s2, int d) {
-        DMatrixRMaj sqrtS1 = symmetricSqrt(DMatrixRMaj.wrap(d, d, s1.clone()));
+        return traceOfSqrtSandwich(symmetricSqrt(DMatrixRMaj.wrap(d, d, s1.clone())), s2, d);
+    }
+
+    /** {@code tr((R S2 R)^½)} for the symmetric square root R of S1. */
+    private static double traceOfSqrtSandwich(DMatrixRMaj sqrtS1, double[] s2, int d) {
         DMatrixRMaj temp = new DMatrixRMaj(d, d);
         DMatrixRMaj product = new DMatrixRMaj(d, d);
         CommonOps_DDRM.mult(sqrtS1, DMatrixRMaj.wrap(d, d, s2), temp);
