@@ -98,6 +98,18 @@ class SamplingRunGraphTest {
                 }
             }
         }
+        java.util.List<String> undeclared = new java.util.ArrayList<>();
+        for (dev.l2c.ir.Node n : linked.graph().nodes()) {
+            for (dev.l2c.ir.Value v : n.outputs()) {
+                if (v != null && (v.type() == null || v.type().shape() == null)) {
+                    undeclared.add(v.name());
+                }
+            }
+        }
+        // every value is declared (ONNX Runtime plans its buffers from them) but the three small shape
+        // vectors, the batch size and the per-step products of the finite check (0·ε)
+        assertEquals(java.util.List.of("labels_shape", "model_batch_shape", "noise_shape", "batch_size",
+                "s0/eps_times_zero", "s1/eps_times_zero", "s2/eps_times_zero"), undeclared);
         assertTrue(declared.size() > 100, declared.size() + " declared values");
         Path exposed = tmp.resolve("declared-exposed.onnx");
         try (WeightsFileWriter w = new WeightsFileWriter(tmp.resolve("declared-weights.bin"));
