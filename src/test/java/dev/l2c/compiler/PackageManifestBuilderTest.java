@@ -23,6 +23,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,8 +47,22 @@ class PackageManifestBuilderTest {
         Schedule schedule = ScheduleJson.read(scheduleFile);
         Sampler sampler = model.card().sampler(samplerName, schedule.nfe(), true);
         Path pkg = tmp.resolve(scheduleName);
-        ScheduleCompiler.compile(model, schedule, scheduleFile, sampler, pkg, ScheduleCompiler.Options.stepwise());
+        ScheduleCompiler.Result result = ScheduleCompiler.compile(model, schedule, scheduleFile, sampler, pkg,
+                ScheduleCompiler.Options.stepwise());
         PackageManifest manifest = CompiledPackage.open(pkg).manifest();
+        assertEquals(manifest, result.manifest());
+        assertEquals(schedule.nfe(), result.steps());
+        assertEquals(manifest.graphs().size(), result.graphs());
+        assertEquals(manifest.graphs().stream().mapToLong(PackageManifest.StepGraph::nodes).sum(), result.nodes());
+        assertEquals(java.nio.file.Files.size(pkg.resolve("weights.bin")), result.weightBytes());
+        assertEquals("copied", result.weightsMode());
+        assertTrue(result.seconds() >= result.weightSeconds() && result.weightSeconds() >= 0);
+        assertTrue(manifest.createdBy().startsWith("l2c "), manifest.createdBy());
+        // a schedule of another length does not fit the sampler: refused before anything is written
+        Sampler shorter = model.card().sampler(samplerName, schedule.nfe() - 2, true);
+        assertThrows(dev.l2c.error.MismatchException.class, () -> ScheduleCompiler.compile(model, schedule, scheduleFile,
+                shorter, tmp.resolve("refused"), ScheduleCompiler.Options.stepwise()));
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("refused")));
 
         int n = schedule.nfe();
         int l = schedule.layers();
