@@ -4,7 +4,7 @@
 # Every section writes into benchmarks/<section>/ and records the machine in results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-L2C=./l2c
+L2C=${L2C:-./l2c}
 DIT=onnx-models/dit_fmnist.onnx
 UVIT=onnx-models/uvit_fmnist.onnx
 XL=${XL_DIR:-/tmp/l2c-xl}          # where the full-size builder models go (2.5 GiB and 1.9 GiB)
@@ -44,14 +44,33 @@ learn() {  # issue 5: learned schedules for the embedded models (benchmarks/lear
   done
 }
 
-fidelity() {  # issue 14: FD with bootstrap intervals, paired differences and interval widths at 1000 and 2000 samples
-  # DiT DDIM-20 at 35 % removed: full, fewer steps at equal compute (13 steps), the schedules learned with the
-  # sample-weighted objective and with L2C's per-step one; timing is not the point (one round of 2 images)
-  $L2C bench $DIT --suite --nfe 20 --remove 0.35 --fd ${FDN:-2000} --fd-widths-at 1000 --fd-batch 250 \
-    --fd-only fewer-steps-r35,learned-r35,learned-stepwise-r35 --images 2 --repeats 1 --warmup 0 --memory balanced \
-    --schedule learned-r35=schedules/dit_fmnist_ddim20_learned_r35.json \
-    --schedule learned-stepwise-r35=schedules/dit_fmnist_ddim20_learned_stepwise_r35.json \
-    --out benchmarks/fidelity/dit-ddim20-r35
+fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, learned against baselines at 20-50 % removed
+  # Quality only (one timed round of 2 images). The samples are kept per batch in $SAMPLE_CACHE: an interrupted
+  # run resumes, and the configurations the runs share (full, fewer steps) are generated once; a run over 1 000
+  # samples reuses the first 1 000 of a 2 000-sample run.
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 250 --sample-cache $cache"
+  s=schedules
+  # interval widths at 1 000 and 2 000 samples: DiT DDIM-20, 35 % removed
+  $L2C bench $DIT --suite --nfe 20 --remove 0.35 --fd 2000 --fd-widths-at 1000 $q \
+    --fd-only fewer-steps-r35,learned-r35 --schedule learned-r35=$s/dit_fmnist_ddim20_learned_r35.json \
+    --out benchmarks/fidelity/dit-ddim20-n2000
+  # every budget at 1 000 samples: the learned schedules (final-sample objective, the default), L2C's per-step
+  # objective, the free pattern, and the baselines at 35 %
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.4,0.5 --fd 1000 $q \
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r35,deepcache-r35,random-r35,learned-r20,learned-r35,learned-r40,learned-r50,stepwise-r20,stepwise-r35,free-r40,free-r50 \
+    $(for r in 20 35 40 50; do echo --schedule learned-r$r=$s/dit_fmnist_ddim20_learned_r$r.json; done) \
+    --schedule stepwise-r20=$s/dit_fmnist_ddim20_learned_stepwise_r20.json \
+    --schedule stepwise-r35=$s/dit_fmnist_ddim20_learned_stepwise_r35.json \
+    --schedule free-r40=$s/dit_fmnist_ddim20_learned_free_r40.json --schedule free-r50=$s/dit_fmnist_ddim20_learned_free_r50.json \
+    --out benchmarks/fidelity/dit-ddim20
+  # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.4 --fd 1000 $q \
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,learned-r20,learned-r35,learned-r40,stepwise-r20,stepwise-r35 \
+    $(for r in 20 35 40; do echo --schedule learned-r$r=$s/uvit_fmnist_dpm2s20_learned_r$r.json; done) \
+    --schedule stepwise-r20=$s/uvit_fmnist_dpm2s20_learned_stepwise_r20.json \
+    --schedule stepwise-r35=$s/uvit_fmnist_dpm2s20_learned_stepwise_r35.json \
+    --out benchmarks/fidelity/uvit-dpm2s20
 }
 
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned
@@ -79,8 +98,8 @@ uvit20() {  # issues 3, 4, 5: U-ViT with DPM-Solver++(2S), 20 evaluations
     -o benchmarks/uvit-dpm2s20/sample_plain_dpm2s20.png
   $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35 --fd $FD --fd-batch 250 --fd-only fewer-steps-r20,fewer-steps-r35,learned-r20,learned-r35 \
     --images 8 --repeats 5 --warmup 1 --memory balanced \
-    --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_r20.json \
-    --schedule learned-r35=schedules/uvit_fmnist_dpm2s20_learned_r35.json --out benchmarks/uvit-dpm2s20
+    --schedule learned-r20=schedules/uvit_fmnist_dpm2s20_learned_stepwise_r20.json \
+    --schedule learned-r35=schedules/uvit_fmnist_dpm2s20_learned_stepwise_r35.json --out benchmarks/uvit-dpm2s20
 }
 
 jmh() {  # issue 4: per-step latency and runner overhead

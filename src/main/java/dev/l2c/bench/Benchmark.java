@@ -56,7 +56,7 @@ public final class Benchmark {
      */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
                            String sampler, boolean clip, int fdImages, int fdBatch, String reference,
-                           Set<String> fdOnly, int fdResamples, List<Integer> fdWidthsAt) {
+                           Set<String> fdOnly, int fdResamples, List<Integer> fdWidthsAt, Path sampleCache) {
         /**
          * Whether configuration {@code name} gets the {@code fdImages} quality samples: every one, or
          * with {@code fdOnly} given only those it names and the reference (PSNR needs its samples).
@@ -205,25 +205,52 @@ public final class Benchmark {
         return results;
     }
 
-    /** Generates {@code fdImages} class-balanced samples per configuration, from the same noise. */
+    /**
+     * Generates {@code fdImages} class-balanced samples per configuration, from the same noise, batch by
+     * batch; batches the sample cache holds are read from it instead, and every batch generated is saved
+     * there as soon as it is done.
+     */
     private static List<BenchResult> generateForQuality(LoadedModel model, List<Prepared> prepared,
                                                         List<BenchResult> timed, int referenceIndex, Settings s)
             throws L2cException {
         ModelCard card = model.card();
         // one configuration at a time, with memory that does not grow with its number of graphs
         OrtRuntime.Options lean = s.runtime().withMemory(OrtRuntime.Memory.LEAN);
+        QualitySampleCache cache = QualitySampleCache.at(s.sampleCache());
         int n = s.fdImages();
         int per = card.sampleElements();
+        int batches = (n + s.fdBatch() - 1) / s.fdBatch();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
         long[] labels = BatchedSampling.balancedLabels(n, card.classes());
         boolean[] generate = new boolean[prepared.size()];
+        String[] keys = new String[prepared.size()];
+        float[][][] cached = new float[prepared.size()][][];
         long total = 0;
+        int reused = 0;
+        int wanted = 0;
         for (int i = 0; i < prepared.size(); i++) {
             Prepared p = prepared.get(i);
             generate[i] = s.generatesForQuality(p.config.name(), i == referenceIndex);
-            if (generate[i]) {
-                total += (long) p.sampler.evaluations() * ((n + s.fdBatch() - 1) / s.fdBatch());
+            if (!generate[i]) {
+                continue;
             }
+            keys[i] = cache.configurationKey(model, p.pkg == null ? null : p.pkg.folder(), p.sampler, s, lean,
+                    card.classes());
+            cached[i] = new float[batches][];
+            for (int b = 0; b < batches; b++) {
+                int start = b * s.fdBatch();
+                cached[i][b] = cache.load(keys[i], start, Math.min(s.fdBatch(), n - start), per);
+                wanted++;
+                if (cached[i][b] != null) {
+                    reused++;
+                } else {
+                    total += p.sampler.evaluations();
+                }
+            }
+        }
+        if (cache.enabled()) {
+            System.err.printf(Locale.ROOT, "bench: %d of %d quality batches from %s, %d to generate%n", reused, wanted,
+                    s.sampleCache(), wanted - reused);
         }
         List<BenchResult> out = new ArrayList<>();
         try (Progress progress = Progress.start("quality samples", total, true)) {
@@ -234,16 +261,26 @@ public final class Benchmark {
                     continue;
                 }
                 float[] all = new float[n * per];
-                p.generator = p.open(model, lean);
-                for (int start = 0; start < n; start += s.fdBatch()) {
-                    int b = Math.min(s.fdBatch(), n - start);
-                    SampleRun.Request req = new SampleRun.Request(
-                            Arrays.copyOfRange(noise, start * per, (start + b) * per),
-                            Arrays.copyOfRange(labels, start, start + b), s.cfg());
-                    float[] x = p.generator.generate(req, progress).samples();
-                    System.arraycopy(x, 0, all, start * per, b * per);
+                try {
+                    for (int b = 0; b < batches; b++) {
+                        int start = b * s.fdBatch();
+                        int size = Math.min(s.fdBatch(), n - start);
+                        float[] x = cached[i][b];
+                        if (x == null) {
+                            if (p.generator == null) {
+                                p.generator = p.open(model, lean);
+                            }
+                            SampleRun.Request req = new SampleRun.Request(
+                                    Arrays.copyOfRange(noise, start * per, (start + size) * per),
+                                    Arrays.copyOfRange(labels, start, start + size), s.cfg());
+                            x = p.generator.generate(req, progress).samples();
+                            cache.store(keys[i], start, size, per, x);
+                        }
+                        System.arraycopy(x, 0, all, start * per, size * per);
+                    }
+                } finally {
+                    p.closeGenerator();
                 }
-                p.closeGenerator();
                 out.add(timed.get(i).withSamples(all, n));
             }
         }
@@ -622,6 +659,31 @@ public final class Benchmark {
                     useFd ? r.quality().fd() : r.quality().psnr(), r.config().fewerStepsCurve()));
         }
         return points;
+    }
+
+    /**
+     * The FD chart's points: the configurations with an FD interval, at their share of the reference
+     * configuration's layer evaluations removed (fewer steps remove whole evaluations).
+     */
+    public static List<FdComputeChart.Point> fdComputePoints(List<BenchResult> results, Settings s) throws UsageException {
+        BenchResult reference = results.get(referenceIndex(results.stream().map(BenchResult::config).toList(),
+                s.reference()));
+        List<FdComputeChart.Point> points = new ArrayList<>();
+        for (BenchResult r : results) {
+            BenchResult.FdIntervals f = r.quality().fdIntervals();
+            if (f != null) {
+                points.add(new FdComputeChart.Point(r.config().name(),
+                        1 - (double) r.layerEvaluations() / reference.layerEvaluations(), f.fd().value(), f.fd().low(),
+                        f.fd().high(), r.config().fewerStepsCurve()));
+            }
+        }
+        return points;
+    }
+
+    /** The FD of the configuration quality is measured against (NaN without FD). */
+    public static double referenceFd(List<BenchResult> results, Settings s) throws UsageException {
+        return results.get(referenceIndex(results.stream().map(BenchResult::config).toList(), s.reference()))
+                .quality().fd();
     }
 
     static String cpuName() {

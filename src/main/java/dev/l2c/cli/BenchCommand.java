@@ -8,6 +8,7 @@ import dev.l2c.bench.BenchConfig;
 import dev.l2c.bench.BenchResult;
 import dev.l2c.bench.Benchmark;
 import dev.l2c.metrics.FdBootstrap;
+import dev.l2c.bench.FdComputeChart;
 import dev.l2c.bench.QualityLatencyChart;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -108,6 +109,11 @@ final class BenchCommand implements Callable<Integer> {
                     + "show how they narrow with the sample count.")
     List<Integer> fdWidthsAt = new ArrayList<>();
 
+    @Option(names = "--sample-cache", paramLabel = "DIR", description = "Keep the FD samples in DIR, one file per batch, "
+            + "keyed by the package's bytes, the noise and the runtime: an interrupted run resumes, and later runs reuse "
+            + "the configurations they share (default: none).")
+    Path sampleCache;
+
     @Option(names = "--reference", paramLabel = "NAME", description = "Configuration quality is measured against (default: the first).")
     String reference;
 
@@ -195,7 +201,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         Benchmark.Settings settings = new Benchmark.Settings(images, noiseOptions.scale(m.card()), noiseOptions.seed,
                 repeats, warmup, runtimeOptions.toOptions(),
-                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples, List.copyOf(fdWidthsAt));
+                samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples, List.copyOf(fdWidthsAt),
+                sampleCache);
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = Benchmark.markdown(m, settings, results);
         System.out.print(md);
@@ -283,6 +290,12 @@ final class BenchCommand implements Callable<Integer> {
             QualityLatencyChart.write(out.resolve("fd_vs_latency.png"),
                     m.file().getFileName() + ": FD (lower is better) vs latency, CPU",
                     "Fréchet distance to the test set", Benchmark.chartPoints(results, true));
+            List<FdComputeChart.Point> fd = Benchmark.fdComputePoints(results, settings);
+            if (!fd.isEmpty()) {
+                FdComputeChart.write(out.resolve("fd_vs_removed.png"), m.file().getFileName() + ": FD (lower is better) "
+                        + "vs layer evaluations removed, " + settings.fdImages() + " samples", fd,
+                        Benchmark.referenceFd(results, settings));
+            }
         }
         // grids from the timed runs: the same noise and labels for every configuration
         int shown = Math.min(20, settings.images());

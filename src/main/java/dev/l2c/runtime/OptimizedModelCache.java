@@ -97,29 +97,12 @@ final class OptimizedModelCache {
     /** SHA-256 over the model's and weights' checksums, ONNX Runtime's version, and the CPU. */
     static String key(String modelSha, String weightsSha) {
         MessageDigest d = Sha256.digest();
-        for (String part : List.of(modelSha, weightsSha, OrtEnvironment.getEnvironment().getVersion(),
-                System.getProperty("os.arch"), cpuSignature())) {
+        List<String> parts = new java.util.ArrayList<>(List.of(modelSha, weightsSha));
+        parts.addAll(OrtRuntime.platformSignature());
+        for (String part : parts) {
             d.update(part.getBytes(StandardCharsets.UTF_8));
             d.update((byte) 0);
         }
         return Sha256.hex(d).substring(0, 32);
-    }
-
-    /** The CPU's model name and feature flags (Linux), or the architecture elsewhere. */
-    private static String cpuSignature() {
-        StringBuilder sb = new StringBuilder();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name") || line.startsWith("flags")) {
-                    sb.append(line).append('\n');
-                    if (line.startsWith("flags")) {
-                        break; // the first processor's entry describes them all
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            sb.append(System.getProperty("os.arch"));
-        }
-        return sb.toString();
     }
 }

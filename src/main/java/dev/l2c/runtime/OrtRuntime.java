@@ -10,6 +10,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The process-wide ONNX Runtime environment and how sessions are made. One global intra-op thread
@@ -137,6 +138,34 @@ public final class OrtRuntime {
         } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
             // another ONNX Runtime version, or the folder is still in use: leave it
         }
+    }
+
+    /**
+     * What, besides the model and its inputs, decides the bits ONNX Runtime computes: its version, the
+     * architecture, and the CPU's model name and feature flags (its kernels are chosen by instruction
+     * set). Keys of anything saved from a run's results ({@link OptimizedModelCache}, the benchmark's
+     * sample cache) hold it, so another build or another CPU never reuses them.
+     */
+    public static List<String> platformSignature() {
+        return List.of(OrtEnvironment.getEnvironment().getVersion(), System.getProperty("os.arch"), cpuSignature());
+    }
+
+    /** The CPU's model name and feature flags (Linux), or the architecture elsewhere. */
+    private static String cpuSignature() {
+        StringBuilder sb = new StringBuilder();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name") || line.startsWith("flags")) {
+                    sb.append(line).append('\n');
+                    if (line.startsWith("flags")) {
+                        break; // the first processor's entry describes them all
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            sb.append(System.getProperty("os.arch"));
+        }
+        return sb.toString();
     }
 
     /** Threads of the global pool, or -1 when the environment was created by someone else. */

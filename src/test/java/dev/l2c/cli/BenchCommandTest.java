@@ -107,6 +107,7 @@ class BenchCommandTest {
         assertEquals("full", half.path("fd_vs_fewer_steps").path("against").asText());
         String md = Files.readString(out.resolve("results.md"));
         assertTrue(md.contains("bootstrap intervals") && md.contains("| decided |") && md.contains("n = 12"), md);
+        assertTrue(Files.size(out.resolve("fd_vs_removed.png")) > 0, "the FD chart with intervals");
     }
 
     @Test
@@ -116,5 +117,57 @@ class BenchCommandTest {
         String text = o.err().strip();
         assertFalse(text.contains("\n"), text);
         assertTrue(text.contains("'learned'") && text.contains("full"), text);
+    }
+
+    @Test
+    void theSampleCacheResumesAnInterruptedRunAndServesAShorterOneWithTheSameNumbers() throws Exception {
+        Skip.unless(Files.exists(FashionMnist.testImages()), FashionMnist.testImages()
+                + " is missing (Debian package dataset-fashion-mnist)");
+        Path cache = tmp.resolve("samples");
+        String[] args = {"--plain", "--nfe", "4", "--fd", "12", "--fd-batch", "4", "--fd-resamples", "20",
+                "--fd-widths-at", "8", "--sample-cache", cache.toString(),
+                "--schedule", "learned=schedules/dit_fmnist_ddim20_learned_r35.json"};
+        Outcome first = bench(args);
+        assertEquals(0, first.exit(), first.err());
+        JsonNode before = results();
+        List<Path> files = cacheFiles(cache);
+        assertEquals(6, files.size(), "3 batches for each of the 2 configurations: " + files);
+
+        // a run stopped after some batches: one file never written, one cut short (a crash mid-write of a
+        // copy made by hand; the cache itself writes atomically)
+        Files.delete(files.get(1));
+        Files.write(files.get(4), new byte[] {1, 2, 3});
+        java.nio.file.attribute.FileTime untouched = Files.getLastModifiedTime(files.get(0));
+        Outcome resumed = bench(args);
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertEquals(files, cacheFiles(cache), "the missing and the damaged batch are generated again");
+        assertEquals(untouched, Files.getLastModifiedTime(files.get(0)), "a valid batch is read, not generated again");
+        JsonNode after = results();
+        for (int i = 0; i < before.size(); i++) {
+            assertEquals(before.get(i).path("fd").asDouble(), after.get(i).path("fd").asDouble(), 0.0,
+                    "resumed samples are the same bits: " + after.get(i));
+        }
+
+        // 8 samples are the first two batches of the 12: served from the cache, with the FD that the
+        // 12-sample run computed on its first 8
+        Outcome shorter = bench("--plain", "--nfe", "4", "--fd", "8", "--fd-batch", "4", "--fd-resamples", "20",
+                "--sample-cache", cache.toString(), "--schedule", "learned=schedules/dit_fmnist_ddim20_learned_r35.json");
+        assertEquals(0, shorter.exit(), shorter.err());
+        assertEquals(files, cacheFiles(cache));
+        JsonNode eight = results();
+        for (int i = 0; i < before.size(); i++) {
+            assertEquals(before.get(i).path("fd_on_first_samples").path("8").path("fd").asDouble(),
+                    eight.get(i).path("fd").asDouble(), 1e-9, eight.get(i).toString());
+        }
+    }
+
+    private JsonNode results() throws java.io.IOException {
+        return new ObjectMapper().readTree(tmp.resolve("out").resolve("results.json").toFile()).path("results");
+    }
+
+    private static List<Path> cacheFiles(Path cache) throws java.io.IOException {
+        try (var walk = Files.walk(cache)) {
+            return walk.filter(Files::isRegularFile).sorted().toList();
+        }
     }
 }

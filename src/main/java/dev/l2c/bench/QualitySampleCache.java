@@ -1,0 +1,148 @@
+package dev.l2c.bench;
+
+import dev.l2c.error.InvalidInputException;
+import dev.l2c.error.L2cException;
+import dev.l2c.error.OutputException;
+import dev.l2c.io.NdArray;
+import dev.l2c.io.Npy;
+import dev.l2c.io.Sha256;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.sampler.Sampler;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The benchmark's quality samples kept on disk, one file per batch, so that hours of FD generation
+ * survive an interrupted run (the next run resumes at the first missing batch) and the configurations
+ * every comparison shares (the full schedule, fewer steps) are generated once for all the benchmarks
+ * that use them, at any sample count: sample i comes from the i-th image of one noise stream, so the
+ * first 1 000 samples of a 2 000-sample run are those of a 1 000-sample run.
+ *
+ * <p>A batch's file is named by everything its bits depend on: the bytes of what runs (every file of
+ * the compiled package; for the plain loop the model file, its card and the sampler), the noise seed,
+ * the batch's first sample and size, the class count of the label rule, the guidance scale, the
+ * threads and memory policy, and the platform ({@link OrtRuntime#platformSignature()}: ONNX Runtime's
+ * version and the CPU). A changed schedule, model or runtime misses the cache instead of reusing it;
+ * a change to this project's own runner code does not change the key, so clear the folder after one
+ * (the runner is exact against the references, and its tests say so). Files are written atomically; a
+ * file that cannot be read back (truncated, another shape) is generated again and replaced.
+ */
+final class QualitySampleCache {
+    private static final String FORMAT = "l2c quality samples 1";
+
+    private final Path folder;
+
+    private QualitySampleCache(Path folder) {
+        this.folder = folder;
+    }
+
+    /** A cache in {@code folder} (created on first write), or none when {@code folder} is null. */
+    static QualitySampleCache at(Path folder) {
+        return new QualitySampleCache(folder);
+    }
+
+    boolean enabled() {
+        return folder != null;
+    }
+
+    /**
+     * What identifies one configuration's quality samples, batches apart: SHA-256 hex over the bytes of
+     * what runs and the settings that shape its samples.
+     */
+    String configurationKey(LoadedModel model, Path packageFolder, Sampler sampler, Benchmark.Settings s,
+                            OrtRuntime.Options runtime, int classes) throws L2cException {
+        if (!enabled()) {
+            return null;
+        }
+        MessageDigest d = Sha256.digest();
+        List<String> parts = new ArrayList<>(List.of(FORMAT, "seed " + (s.seed() + 1), "classes " + classes,
+                String.format(Locale.ROOT, "cfg %.9g", s.cfg()), "threads " + threadCount(runtime.threads()),
+                "provider " + runtime.provider(), "memory " + runtime.memory(), "device " + runtime.deviceId()));
+        parts.addAll(OrtRuntime.platformSignature());
+        try {
+            if (packageFolder == null) {
+                parts.add("plain " + sampler.name() + " " + sampler.evaluations() + " clip " + sampler.clipRange());
+                parts.add("model " + Sha256.of(model.file()));
+                if (model.cardFile() != null) {
+                    parts.add("card " + Sha256.of(model.cardFile()));
+                }
+            } else {
+                for (Path f : packageFiles(packageFolder)) {
+                    parts.add(packageFolder.relativize(f) + " " + Sha256.of(f));
+                }
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException(packageFolder == null ? model.file() : packageFolder,
+                    "cannot read it to key the sample cache: " + e.getMessage());
+        }
+        for (String part : parts) {
+            d.update(part.getBytes(StandardCharsets.UTF_8));
+            d.update((byte) 0);
+        }
+        return Sha256.hex(d);
+    }
+
+    /**
+     * The cached samples of the batch of {@code size} samples from sample {@code start}, or null when
+     * none are saved (or the saved file is damaged: it is generated again).
+     */
+    float[] load(String key, int start, int size, int sampleElements) {
+        if (!enabled()) {
+            return null;
+        }
+        Path file = batchFile(key, start, size);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            NdArray a = Npy.read(file);
+            float[] x = a.asFloats();
+            return x.length == (long) size * sampleElements ? x : null;
+        } catch (InvalidInputException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Saves one batch's samples (atomically: a stop mid-write leaves no file). */
+    void store(String key, int start, int size, int sampleElements, float[] samples) throws OutputException {
+        if (!enabled()) {
+            return;
+        }
+        Path file = batchFile(key, start, size);
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (IOException e) {
+            throw new OutputException(file.getParent(), "cannot create the sample cache folder: " + e.getMessage());
+        }
+        Npy.writeFloats(file, samples, size, sampleElements);
+    }
+
+    /** Batches of one configuration sit in a folder named by its key. */
+    Path batchFile(String key, int start, int size) {
+        return folder.resolve(key.substring(0, 32)).resolve(String.format(Locale.ROOT, "samples-%07d-%d.npy", start, size));
+    }
+
+    private static int threadCount(int threads) {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
+    private static List<Path> packageFiles(Path folder) throws IOException {
+        try (Stream<Path> files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return enabled() ? "sample cache " + folder : "no sample cache";
+    }
+}
