@@ -28,49 +28,66 @@ core() {  # issue 2: plain loop vs compiled all-full vs compiled reference sched
     --schedule random-20-graphs=schedules/bench/dit_fmnist_ddim20_random_seed1.json --images 8 --out $out
 }
 
-learn() {  # issue 5: learned schedules for the embedded models (benchmarks/learn.md)
-  # DiT: the final-sample objective (--weighting sample); the *_stepwise_* files are L2C's per-step
-  # objective (--weighting output, the default), kept for the comparison
+learn() {  # issues 5 and 14: learned schedules for the embedded models (benchmarks/learn.md, benchmarks/fidelity/)
+  # the default objective is the final samples' error (--weighting sample); the *_stepwise_* files are L2C's
+  # per-step objective (--weighting output), kept for the comparison
   for n in 20 50; do
-    for r in 20 35; do
-      $L2C learn $DIT --nfe $n --budget 0.$r --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
+    for r in 20 35 40 50; do
+      $L2C learn $DIT --nfe $n --budget 0.$r --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_r$r.json
-      $L2C learn $DIT --nfe $n --budget 0.$r --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
+    done
+    for r in 20 35; do
+      $L2C learn $DIT --nfe $n --budget 0.$r --weighting output --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_stepwise_r$r.json
     done
   done
+  # U-ViT: 9 cache steps of 20 evaluations, so the router pattern removes at most 45 %
+  for r in 20 35 40; do
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
+      --report benchmarks/learn-reports/uvit_dpm2s20_r$r.json
+  done
   for r in 20 35; do
-    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting output --quiet \
+      -o schedules/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json
   done
 }
 
 fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, learned against baselines at 20-50 % removed
   # Quality only (one timed round of 2 images). The samples are kept per batch in $SAMPLE_CACHE: an interrupted
-  # run resumes, and the configurations the runs share (full, fewer steps) are generated once; a run over 1 000
-  # samples reuses the first 1 000 of a 2 000-sample run.
+  # run resumes, and the configurations several runs share (full, fewer steps) are generated once, so the runs
+  # below go from the most decisive comparison to the least and the last one of each model gathers them all
+  # from the cache; the 2 000-sample run reuses the first 1 000 samples.
   cache=${SAMPLE_CACHE:-target/sample-cache}
   q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 250 --sample-cache $cache"
   s=schedules
+  dit="--schedule stepwise-r20=$s/dit_fmnist_ddim20_learned_stepwise_r20.json --schedule stepwise-r35=$s/dit_fmnist_ddim20_learned_stepwise_r35.json"
+  for r in 20 35 40 50; do dit="$dit --schedule learned-r$r=$s/dit_fmnist_ddim20_learned_r$r.json"; done
+  uvit="--schedule stepwise-r20=$s/uvit_fmnist_dpm2s20_learned_stepwise_r20.json --schedule stepwise-r35=$s/uvit_fmnist_dpm2s20_learned_stepwise_r35.json"
+  for r in 20 35 40; do uvit="$uvit --schedule learned-r$r=$s/uvit_fmnist_dpm2s20_learned_r$r.json"; done
+  # DiT DDIM-20, 1 000 samples: 35 % (both objectives), then 40 and 50 %, then 20 %
+  for part in "0.35 fewer-steps-r35,learned-r35,stepwise-r35" "0.4,0.5 fewer-steps-r40,fewer-steps-r50,learned-r40,learned-r50" \
+      "0.2 fewer-steps-r20,learned-r20,stepwise-r20"; do
+    set -- $part
+    $L2C bench $DIT --suite --nfe 20 --remove $1 --fd 1000 $q --fd-only $2 $dit --out target/fidelity-parts/dit-$1
+  done
+  # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.35,0.4 --fd 1000 $q \
+    --fd-only fewer-steps-r35,fewer-steps-r40,learned-r35,learned-r40,stepwise-r35 $uvit --out target/fidelity-parts/uvit
   # interval widths at 1 000 and 2 000 samples: DiT DDIM-20, 35 % removed
   $L2C bench $DIT --suite --nfe 20 --remove 0.35 --fd 2000 --fd-widths-at 1000 $q \
     --fd-only fewer-steps-r35,learned-r35 --schedule learned-r35=$s/dit_fmnist_ddim20_learned_r35.json \
     --out benchmarks/fidelity/dit-ddim20-n2000
-  # every budget at 1 000 samples: the learned schedules (final-sample objective, the default), L2C's per-step
-  # objective, the free pattern, and the baselines at 35 %
+  # every budget of each model in one table and chart (what the runs above generated comes from the cache)
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.4,0.5 --fd 1000 $q \
-    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r35,deepcache-r35,random-r35,learned-r20,learned-r35,learned-r40,learned-r50,stepwise-r20,stepwise-r35,free-r40,free-r50 \
-    $(for r in 20 35 40 50; do echo --schedule learned-r$r=$s/dit_fmnist_ddim20_learned_r$r.json; done) \
-    --schedule stepwise-r20=$s/dit_fmnist_ddim20_learned_stepwise_r20.json \
-    --schedule stepwise-r35=$s/dit_fmnist_ddim20_learned_stepwise_r35.json \
-    --schedule free-r40=$s/dit_fmnist_ddim20_learned_free_r40.json --schedule free-r50=$s/dit_fmnist_ddim20_learned_free_r50.json \
-    --out benchmarks/fidelity/dit-ddim20
-  # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,learned-r20,learned-r35,learned-r40,learned-r50,stepwise-r20,stepwise-r35 \
+    $dit --out benchmarks/fidelity/dit-ddim20
   $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.4 --fd 1000 $q \
     --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,learned-r20,learned-r35,learned-r40,stepwise-r20,stepwise-r35 \
-    $(for r in 20 35 40; do echo --schedule learned-r$r=$s/uvit_fmnist_dpm2s20_learned_r$r.json; done) \
-    --schedule stepwise-r20=$s/uvit_fmnist_dpm2s20_learned_stepwise_r20.json \
-    --schedule stepwise-r35=$s/uvit_fmnist_dpm2s20_learned_stepwise_r35.json \
-    --out benchmarks/fidelity/uvit-dpm2s20
+    $uvit --out benchmarks/fidelity/uvit-dpm2s20
+  # the other baselines (DiT, 1 000 samples; full, fewer steps and learned come from the cache)
+  $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.4,0.5 --fd 1000 $q \
+    --fd-only fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r50,deepcache-r35,deepcache-r40,random-r35,random-r40,learned-r35,learned-r40,learned-r50 \
+    $dit --out benchmarks/fidelity/dit-ddim20-baselines
 }
 
 dit20() {  # issues 4 and 5: DiT DDIM-20, full vs baselines at matched compute vs reference mask vs learned

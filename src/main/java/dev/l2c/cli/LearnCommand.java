@@ -28,12 +28,12 @@ import java.util.function.ToDoubleFunction;
 /** {@code l2c learn MODEL --nfe N --budget F | --lambda λ -o FILE}: learn a schedule on the ONNX graph. */
 @Command(name = "learn", description = {
         "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the "
-        + "model output stays closest (mean squared error) to the full model's, over a calibration run of the full sampler "
+        + "final samples stay closest (mean squared error) to the full schedule's (--weighting), over a calibration run of the full sampler "
         + "from seeded noise (--seed, which also draws the check sets; no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
         "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured; "
         + "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack); "
         + "then swaps are kept where measured errors improve. Writes the schedule with provenance and the relaxed "
-        + "router scores. The embedded DiT with DDIM-20 and 16 images takes 2-4 minutes on two cores."})
+        + "router scores. The embedded DiT with DDIM-20 and 16 images takes about 3 minutes on two cores."})
 final class LearnCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
@@ -53,19 +53,13 @@ final class LearnCommand implements Callable<Integer> {
             description = "layer-evaluations (default) or macs: what --budget and --lambda count.")
     String budgetUnit;
 
-    @Option(names = "--weighting", defaultValue = LearnOptions.OUTPUT, paramLabel = "W", description = {
-            "output (default, L2C's objective): every cache step's model-output error counts alike;",
-            "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image;",
-            "sample: minimise the predicted error of the final samples: each step's output error is carried to",
-            "the final samples by a measured linear model (the calibration run replayed once per cache step",
-            "with that step's output perturbed), errors of different steps adding up as vectors."})
+    @Option(names = "--weighting", defaultValue = LearnOptions.DEFAULT_WEIGHTING, paramLabel = "W", description = {
+            "sample (default): minimise the predicted error of the final samples: each step's output error is",
+            "carried to the final samples by a measured linear model (the calibration run replayed once per",
+            "cache step with that step's output perturbed), errors of different steps adding up as vectors;",
+            "output (L2C's objective, the paper's): every cache step's model-output error counts alike;",
+            "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image."})
     String weighting;
-
-    @Option(names = "--pattern", defaultValue = "l2c", paramLabel = "P", description = {
-            "l2c (default): the cache steps of the published L2C routers of the sampler (alternating with full steps);",
-            "free: every evaluation after the first may be a cache step, reusing from the most recent one that computed the layer",
-            "(experimental: the error model assumes one-step-old caches; see benchmarks/learn.md)."})
-    String pattern;
 
     @Option(names = "--images", defaultValue = "16", description = "Calibration images (default 16; the model batch is doubled by guidance).")
     int images;
@@ -102,18 +96,13 @@ final class LearnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
-        boolean free = switch (pattern) {
-            case "l2c" -> false;
-            case "free" -> true;
-            default -> throw new UsageException("--pattern must be l2c or free, not '" + pattern + "'");
-        };
         int threads = threadsOption.threads();
         noiseOptions.checkCfg();
         SampleCommand.checkWritable(output);
         if (report != null) {
             SampleCommand.checkWritable(report);
         }
-        LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, free, budget, lambda, budgetUnit, weighting, images,
+        LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, budget, lambda, budgetUnit, weighting, images,
                 noiseOptions.seed, noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
                 new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
         options.check();

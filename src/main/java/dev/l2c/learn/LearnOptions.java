@@ -9,16 +9,14 @@ import dev.l2c.schedule.BaselineSchedules;
  *
  * @param sampler      ddim, dpm2s or dpm2m; null for the model card's default
  * @param nfe          model evaluations of the sampler
- * @param freePattern  false: the cache steps of the published L2C routers of the sampler
- *                     ({@link BaselineSchedules#l2cCacheSteps}); true: every evaluation after the
- *                     first may be a cache step
  * @param budget       fraction F of compute to remove over the whole schedule (0 ≤ F &lt; 1), or null
  * @param lambda       penalty per recomputed layer (in units of the model output's mean squared
  *                     error; with {@code budgetUnit} macs per average layer's MACs), or null;
  *                     exactly one of budget and lambda is given
  * @param budgetUnit   {@link BaselineSchedules#UNIT_LAYER_EVALUATIONS} or {@link BaselineSchedules#UNIT_MACS}
- * @param weighting    how the cache steps' errors add up: {@value #OUTPUT} (L2C's: the mean squared error
- *                     of the model output, every step alike) or {@value #X0} (each step's error weighted by
+ * @param weighting    how the cache steps' errors add up: {@value #SAMPLE} (the default: the predicted error
+ *                     of the final samples), {@value #OUTPUT} (L2C's, the paper's: the mean squared error of
+ *                     the model output, every step alike) or {@value #X0} (each step's error weighted by
  *                     (σ_t/α_t)², which makes it the error of the predicted clean image x0)
  * @param images       calibration images (the model batch is twice as large under guidance)
  * @param seed         seed of the calibration noise and of the random linearisation checks
@@ -30,7 +28,7 @@ import dev.l2c.schedule.BaselineSchedules;
  * @param runtime      ONNX Runtime options
  * @param progress     whether to show a progress bar
  */
-public record LearnOptions(String sampler, int nfe, boolean freePattern, Double budget, Double lambda,
+public record LearnOptions(String sampler, int nfe, Double budget, Double lambda,
                            String budgetUnit, String weighting, int images, long seed, Float cfg, Boolean clipX0, int checkSets,
                            int swapTrials, OrtRuntime.Options runtime, boolean progress) {
 
@@ -43,49 +41,50 @@ public record LearnOptions(String sampler, int nfe, boolean freePattern, Double 
      * much the final samples move per unit of output error added at that step (trajectory-aware).
      */
     public static final String SAMPLE = "sample";
+    /**
+     * The objective {@code l2c learn} uses unless told otherwise: the final samples' error, which beat
+     * L2C's per-step objective on FD and on held-out PSNR at every budget measured
+     * (benchmarks/fidelity/README.md).
+     */
+    public static final String DEFAULT_WEIGHTING = SAMPLE;
     public static final int DEFAULT_IMAGES = 16;
     public static final int DEFAULT_CHECK_SETS = 2;
     public static final int DEFAULT_SWAP_TRIALS = 6;
 
     /** Defaults for a budget F of layer evaluations removed. */
     public static LearnOptions budget(String sampler, int nfe, double budget) {
-        return new LearnOptions(sampler, nfe, false, budget, null, BaselineSchedules.UNIT_LAYER_EVALUATIONS, OUTPUT,
+        return new LearnOptions(sampler, nfe, budget, null, BaselineSchedules.UNIT_LAYER_EVALUATIONS, DEFAULT_WEIGHTING,
                 DEFAULT_IMAGES, 0, null, null, DEFAULT_CHECK_SETS, DEFAULT_SWAP_TRIALS, OrtRuntime.Options.cpu(), false);
     }
 
     /** Defaults for a penalty λ per recomputed layer. */
     public static LearnOptions lambda(String sampler, int nfe, double lambda) {
-        return new LearnOptions(sampler, nfe, false, null, lambda, BaselineSchedules.UNIT_LAYER_EVALUATIONS, OUTPUT,
+        return new LearnOptions(sampler, nfe, null, lambda, BaselineSchedules.UNIT_LAYER_EVALUATIONS, DEFAULT_WEIGHTING,
                 DEFAULT_IMAGES, 0, null, null, DEFAULT_CHECK_SETS, DEFAULT_SWAP_TRIALS, OrtRuntime.Options.cpu(), false);
     }
 
     public LearnOptions withImages(int n) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, weighting, n, seed, cfg, clipX0, checkSets,
+        return new LearnOptions(sampler, nfe, budget, lambda, budgetUnit, weighting, n, seed, cfg, clipX0, checkSets,
                 swapTrials, runtime, progress);
     }
 
     public LearnOptions withSeed(long s) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, weighting, images, s, cfg, clipX0, checkSets,
-                swapTrials, runtime, progress);
-    }
-
-    public LearnOptions withFreePattern(boolean free) {
-        return new LearnOptions(sampler, nfe, free, budget, lambda, budgetUnit, weighting, images, seed, cfg, clipX0, checkSets,
+        return new LearnOptions(sampler, nfe, budget, lambda, budgetUnit, weighting, images, s, cfg, clipX0, checkSets,
                 swapTrials, runtime, progress);
     }
 
     public LearnOptions withSearch(int checks, int swaps) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, weighting, images, seed, cfg, clipX0, checks,
+        return new LearnOptions(sampler, nfe, budget, lambda, budgetUnit, weighting, images, seed, cfg, clipX0, checks,
                 swaps, runtime, progress);
     }
 
     public LearnOptions withBudgetUnit(String unit) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, unit, weighting, images, seed, cfg, clipX0, checkSets,
+        return new LearnOptions(sampler, nfe, budget, lambda, unit, weighting, images, seed, cfg, clipX0, checkSets,
                 swapTrials, runtime, progress);
     }
 
     public LearnOptions withWeighting(String w) {
-        return new LearnOptions(sampler, nfe, freePattern, budget, lambda, budgetUnit, w, images, seed, cfg, clipX0,
+        return new LearnOptions(sampler, nfe, budget, lambda, budgetUnit, w, images, seed, cfg, clipX0,
                 checkSets, swapTrials, runtime, progress);
     }
 

@@ -229,7 +229,7 @@ public final class ScheduleLearner {
             sampleSummary = new LearningReport.SampleErrorSummary(sampleModel.predict(e), diagonal, neighbours);
         }
         LearningReport report = new LearningReport(setup.card().name(), setup.sampler().name(),
-                options.freePattern() ? "free" : "l2c", options.lambda(), options.lambda() == null ? options.budget() : null,
+                "l2c", options.lambda(), options.lambda() == null ? options.budget() : null,
                 options.budgetUnit(), options.weighting(), achieved, allocation.mu(),
                 new LearningReport.Calibration(options.images(), setup.card().classes(), options.seed(), setup.cfg()),
                 options.seed(), options.checkSets(), options.swapTrials(), sampleSummary, objective, objectivePerStep,

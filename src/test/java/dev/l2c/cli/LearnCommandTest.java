@@ -46,13 +46,12 @@ class LearnCommandTest {
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "-o", out), 2, "--budget");
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--budget", "1.5", "-o", out), 2,
                 "0 <= F < 1");
-        CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--budget", "0.2", "--pattern", "odd",
-                "-o", out), 2, "l2c or free");
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--budget", "0.2", "--sampler", "dpm2s",
                 "--nfe", "5", "-o", out), 2, "even");
         // the L2C pattern with 4 evaluations has 2 cache steps: at most half of the layer evaluations can go
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--nfe", "4", "--budget", "0.6",
-                "--images", "1", "--quiet", "-o", out), 2, "cannot be met", "--pattern free");
+                "--images", "1", "--quiet", "-o", out), 2, "cannot be met", "2 cache steps (of 4 evaluations)",
+                "smaller budget");
         assertFalse(Files.exists(Path.of(out)));
     }
 }
