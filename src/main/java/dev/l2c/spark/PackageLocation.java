@@ -37,7 +37,8 @@ record PackageLocation(String words, boolean sparkFiles, String path) implements
         if (!sparkFiles) {
             return Path.of(path);
         }
-        Path root = Path.of(SparkFiles.getRootDirectory());
+        // absolute: on an executor the SparkFiles folder is "." (its working directory)
+        Path root = Path.of(SparkFiles.getRootDirectory()).toAbsolutePath().normalize();
         Path shipped = path.isEmpty() ? root : root.resolve(path);
         if (Files.isRegularFile(shipped.resolve(PackageFiles.MANIFEST))) {
             return shipped;

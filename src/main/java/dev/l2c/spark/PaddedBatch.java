@@ -12,12 +12,14 @@ import java.util.List;
  * Runs up to {@code size} requests of one guidance scale as one model batch of exactly {@code size}
  * images, the missing places filled with copies of the first request (their samples thrown away).
  *
- * <p>Why always full: ONNX Runtime's kernels round differently at another batch size (a batch of 2
- * and one of 5 give the same images to about 1e-5, not to the bit), but within one batch size an
- * image's sample does not depend on its place in the batch or on the other images there
- * ({@code PaddedBatchTest}). With every batch full, an image's sample depends on its request alone:
+ * <p>Why always full: ONNX Runtime may pick other kernels at another batch size, which round
+ * differently (on the embedded DiT's stepwise package, batches of 1 to 32 give the same bits, a batch
+ * of 64 differs by up to 3e-5), but within one batch size an image's sample does not depend on its place
+ * in the batch or on the other images there ({@code PaddedBatchTest}; also checked at 48 and 64). With every batch full, an image's sample depends on its request alone:
  * not on how the rows were partitioned, which rows a partition holds, or how many are left at its end.
- * The cost is at most {@code size − 1} padded images per partition and guidance scale.
+ * The cost is at most {@code size − 1} padded images per partition and guidance scale. (The intra-op
+ * thread count is the other thing the bits depend on: ONNX Runtime splits its work by threads, and another
+ * count rounds differently; the executors of one job all use --threads.)
  */
 final class PaddedBatch {
     private PaddedBatch() {

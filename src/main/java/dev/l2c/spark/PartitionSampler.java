@@ -102,15 +102,18 @@ final class PartitionSampler implements MapPartitionsFunction<Row, Row> {
                 return;
             }
             Row r = requests.next();
-            String error = r.getAs(SampleTables.ERROR);
+            // by position (SampleTables.REQUESTS): the rows Spark hands a Java function carry no schema
+            Long id = r.isNullAt(0) ? null : r.getLong(0);
+            Integer label = r.isNullAt(1) ? null : r.getInt(1);
+            Long seed = r.isNullAt(2) ? null : r.getLong(2);
+            Float scale = r.isNullAt(3) ? null : r.getFloat(3);
+            String error = r.isNullAt(4) ? null : r.getString(4);
             if (error != null) {
                 errors++;
-                ready.add(outputRow(r.getAs(SampleTables.ID), r.getAs(SampleTables.LABEL), r.getAs(SampleTables.SEED),
-                        r.getAs(SampleTables.GUIDANCE_SCALE), null, null, error));
+                ready.add(outputRow(id, label, seed, scale, null, null, error));
                 return;
             }
-            SampleRequest request = new SampleRequest(r.<Long>getAs(SampleTables.ID), r.<Integer>getAs(SampleTables.LABEL),
-                    r.<Long>getAs(SampleTables.SEED), r.<Float>getAs(SampleTables.GUIDANCE_SCALE));
+            SampleRequest request = new SampleRequest(id, label, seed, scale);
             List<SampleRequest> same = waiting.computeIfAbsent(Float.floatToIntBits(request.guidanceScale()),
                     k -> new ArrayList<>(batch));
             same.add(request);

@@ -12,9 +12,10 @@ import java.util.Locale;
  * that says what is wrong with which column. A bad row is a row of the output with its error, never a
  * failed job.
  *
- * <p>Input columns: {@code id, label, seed, guidance_scale} (text; an empty guidance scale takes the
- * job's), {@code copies} (how many rows share this id) and {@code _corrupt_record} (a line the reader
- * could not parse, or null).
+ * <p>Input columns, in this order: {@code id, label, seed, guidance_scale} (text; an empty guidance
+ * scale takes the job's), {@code _corrupt_record} (a line the reader could not parse, or null) and
+ * {@code copies} (how many rows share this id). They are read by position: the rows Spark hands a Java
+ * function carry no schema.
  */
 final class RequestParser implements MapFunction<Row, Row> {
     static final String COPIES = "copies";
@@ -51,27 +52,31 @@ final class RequestParser implements MapFunction<Row, Row> {
         Long seed = null;
         Float scale = null;
         try {
-            String corrupt = raw.getAs(CORRUPT_RECORD);
+            String corrupt = text(raw, 4);
             if (corrupt != null) {
                 throw new BadValue("the line cannot be read as a request: " + quote(corrupt));
             }
-            id = integer(SampleTables.ID, raw.getAs(SampleTables.ID));
-            long copies = raw.<Long>getAs(COPIES);
+            id = integer(SampleTables.ID, text(raw, 0));
+            long copies = raw.getLong(5);
             if (copies > 1) {
                 throw new BadValue("the id appears " + copies + " times in the requests; ids must be unique");
             }
-            long l = integer(SampleTables.LABEL, raw.getAs(SampleTables.LABEL));
+            long l = integer(SampleTables.LABEL, text(raw, 1));
             if (l < 0 || l >= classes) {
                 throw new BadValue("label " + l + " is outside 0.." + (classes - 1));
             }
             label = (int) l;
-            seed = integer(SampleTables.SEED, raw.getAs(SampleTables.SEED));
-            scale = guidanceScale(raw.getAs(SampleTables.GUIDANCE_SCALE));
+            seed = integer(SampleTables.SEED, text(raw, 2));
+            scale = guidanceScale(text(raw, 3));
             return RowFactory.create(id, label, seed, scale, null);
         } catch (BadValue e) {
             String which = id == null ? "request without a usable id" : "request " + id;
             return RowFactory.create(id, label, seed, scale, which + ": " + e.getMessage());
         }
+    }
+
+    private static String text(Row raw, int column) {
+        return raw.isNullAt(column) ? null : raw.getString(column);
     }
 
     private static long integer(String column, String text) throws BadValue {

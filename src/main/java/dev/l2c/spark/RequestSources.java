@@ -101,6 +101,7 @@ final class RequestSources {
         // ids that name the same integer ("7", " 7", "07") count as the same id
         Column idKey = coalesce(expr("try_cast(trim(CAST(" + SampleTables.ID + " AS STRING)) AS BIGINT)")
                 .cast(DataTypes.StringType), trim(id));
+        // in the order RequestParser reads them
         return table.select(id.as(SampleTables.ID),
                 col(SampleTables.LABEL).cast(DataTypes.StringType).as(SampleTables.LABEL),
                 col(SampleTables.SEED).cast(DataTypes.StringType).as(SampleTables.SEED),

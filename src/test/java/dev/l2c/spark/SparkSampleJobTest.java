@@ -64,10 +64,12 @@ class SparkSampleJobTest {
         String pkg = SparkTesting.ditPackage(linked).toString();
         int n = 12;
         // batch 3: one partition runs four full batches; three partitions of four rows pad their second batch
-        runJobOk(pkg, "--count", "" + n, "--seed", "5", "--batch", "3", "--partitions", "1", "-o", tmp.resolve("p1").toString());
+        // --threads 2 on both sides: another intra-op thread count rounds differently
+        runJobOk(pkg, "--count", "" + n, "--seed", "5", "--batch", "3", "--partitions", "1", "--threads", "2",
+                "-o", tmp.resolve("p1").toString());
         int openedBefore = ExecutorPackages.openedCount();
         SparkTesting.Outcome three = runJobOk(pkg, "--count", "" + n, "--seed", "5", "--batch", "3", "--partitions", "3",
-                "-o", tmp.resolve("p3").toString(), "--summary", tmp.resolve("p3.json").toString());
+                "--threads", "2", "-o", tmp.resolve("p3").toString(), "--summary", tmp.resolve("p3.json").toString());
         assertEquals(openedBefore, ExecutorPackages.openedCount(), "the second job reuses the sessions the first opened");
         Map<Long, Row> one = rowsById(tmp.resolve("p1"));
         Map<Long, Row> threeRows = rowsById(tmp.resolve("p3"));
@@ -89,8 +91,8 @@ class SparkSampleJobTest {
         Npy.writeFloats(noiseFile, noise, n, 1, 28, 28);
         Path sampled = tmp.resolve("sampled.npy");
         assertEquals(0, Main.run("sample", pkg, "--noise", noiseFile.toString(), "--labels",
-                Arrays.stream(labels).mapToObj(Long::toString).collect(Collectors.joining(",")), "--batch", "3", "--quiet",
-                "-o", tmp.resolve("grid.png").toString(), "--npy", sampled.toString()));
+                Arrays.stream(labels).mapToObj(Long::toString).collect(Collectors.joining(",")), "--batch", "3", "--threads", "2",
+                "--quiet", "-o", tmp.resolve("grid.png").toString(), "--npy", sampled.toString()));
         float[] reference = Npy.read(sampled).asFloats();
 
         for (int i = 0; i < n; i++) {
@@ -105,7 +107,7 @@ class SparkSampleJobTest {
             assertEquals(64, r.getString(r.fieldIndex(SampleTables.SCHEDULE_SHA256)).length());
         }
         assertTrue(three.out().contains("12 images, 0 errors"), three.out());
-        assertTrue(three.out().contains("images per executor: driver 12"), three.out());
+        assertTrue(three.out().contains("images per executor: driver@127.0.0.1 12"), three.out());
         String json = Files.readString(tmp.resolve("p3.json"));
         assertTrue(json.contains("\"images\" : 12") && json.contains("\"partitions\" : 3"), json);
     }
@@ -189,7 +191,7 @@ class SparkSampleJobTest {
                 {"id": 11, "label": 2, "seed": 102, "guidance_scale": 3}
                 {"id": 12, "label": 12, "seed": 103, "guidance_scale": 1.5}
                 {"id": 13, "label": 4, "seed": 104}
-                {"id": 14, "label": 
+                {"id": 14, "label":
                 """);
         SparkSession spark = SparkTesting.spark();
         StructType typed = new StructType()
