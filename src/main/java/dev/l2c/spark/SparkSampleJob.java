@@ -75,6 +75,25 @@ public final class SparkSampleJob implements Callable<Integer> {
                 + "id, label, seed and optionally guidance_scale (CSV with a header, JSON lines, or Parquet; any path "
                 + "Spark reads).")
         String table;
+
+        /** The checked requests in their partitions, how many rows, how many partitions. */
+        record Partitioned(Dataset<Row> requests, long rows, int partitions) {
+        }
+
+        Partitioned partitioned(SparkSession spark, ModelCard card, float scale, boolean unguidedOnly, long[] labels,
+                                long seed, String format, Integer partitions) throws L2cException {
+            if (count != null) {
+                checkLabels(labels, card);
+                int p = partitions != null ? partitions : defaultPartitions(spark, count);
+                return new Partitioned(RequestSources.fromCount(spark, count, p, seed, labels, card.classes(), scale),
+                        count, p);
+            }
+            Dataset<Row> raw = RequestSources.readTable(spark, table, RequestSources.format(table, format));
+            long rows = raw.count();
+            int p = partitions != null ? partitions : defaultPartitions(spark, rows);
+            return new Partitioned(RequestSources.fromTable(raw, new RequestParser(card.classes(), scale, unguidedOnly), p),
+                    rows, p);
+        }
     }
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "With --count: the base seed; row i's "
@@ -142,7 +161,6 @@ public final class SparkSampleJob implements Callable<Integer> {
     private Supplier<SparkSession> sessions = () -> SparkSession.builder().appName("l2c-spark").getOrCreate();
     private SparkSession session;
     private PrintWriter out = new PrintWriter(System.out, true);
-    private JobSummary summary;
 
     /** spark-submit's entry point: exits non-zero with one line on a problem, returns normally when done. */
     public static void main(String[] args) {
@@ -195,11 +213,6 @@ public final class SparkSampleJob implements Callable<Integer> {
         return cl.execute(args);
     }
 
-    /** The summary of the last successful run (tests). */
-    JobSummary summary() {
-        return summary;
-    }
-
     @Override
     public Integer call() throws L2cException {
         long start = System.nanoTime();
@@ -222,37 +235,24 @@ public final class SparkSampleJob implements Callable<Integer> {
         }
         checkOutputs(spark);
         int b = batch != null ? batch : defaultBatch(manifest, scale != 1f);
-        Dataset<Row> checked;
-        long rows;
-        int p;
-        if (requests.count != null) {
-            rows = requests.count;
-            checkLabels(card);
-            p = partitions != null ? partitions : defaultPartitions(spark, rows);
-            checked = RequestSources.fromCount(spark, rows, p, seed, labels, card.classes(), scale);
-        } else {
-            Dataset<Row> table = RequestSources.readTable(spark, requests.table,
-                    RequestSources.format(requests.table, format));
-            rows = table.count();
-            p = partitions != null ? partitions : defaultPartitions(spark, rows);
-            checked = RequestSources.fromTable(table, new RequestParser(card.classes(), scale, unguidedOnly), p);
-        }
+        Requests.Partitioned checked = requests.partitioned(spark, card, scale, unguidedOnly, labels, seed, format,
+                partitions);
         CollectionAccumulator<ExecutorTally> tallies = spark.sparkContext().collectionAccumulator("l2c images per task");
         PartitionSampler sampler = new PartitionSampler(location, ExecutorPackages.manifestSha256(pkg.folder()),
                 RunSettings.of(provider, threads, memory, ortCache), b, stored,
                 pngFolder == null ? null : new PngFolder(pngFolder.toAbsolutePath().toString()), tallies);
-        spark.sparkContext().setJobDescription(String.format(Locale.ROOT, "l2c: %d images from %s, batch %d", rows,
-                target, b));
+        spark.sparkContext().setJobDescription(String.format(Locale.ROOT, "l2c: %d images from %s, batch %d",
+                checked.rows(), target, b));
         double setup = (System.nanoTime() - start) / 1e9;
         long t0 = System.nanoTime();
         try {
-            checked.mapPartitions(sampler, Encoders.row(SampleTables.output(stored)))
+            checked.requests().mapPartitions(sampler, Encoders.row(SampleTables.output(stored)))
                     .write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(output);
         } finally {
             spark.sparkContext().setJobDescription(null);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        summary = JobSummary.of(output, p, b, seconds, setup, tallies.value());
+        JobSummary summary = JobSummary.of(output, checked.partitions(), b, seconds, setup, tallies.value());
         out.println("l2c-spark: " + summary.line());
         if (summaryFile != null) {
             summary.writeJson(summaryFile);
@@ -302,7 +302,7 @@ public final class SparkSampleJob implements Callable<Integer> {
         return pkg;
     }
 
-    private void checkLabels(ModelCard card) throws UsageException {
+    private static void checkLabels(long[] labels, ModelCard card) throws UsageException {
         if (labels == null) {
             return;
         }
