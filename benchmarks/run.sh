@@ -180,10 +180,40 @@ linked() {  # issue 11: linked model vs stepwise package vs plain loop (DiT-XL/2
   } | tee $out/compile-xl.txt
 }
 
+spark() {  # issue 15: the Spark job in local mode against `l2c sample` in one process (benchmarks/spark/README.md)
+  # same package, images, batch and intra-op threads; the two alternate, SPARK_ROUNDS times (about 13 minutes a
+  # round at the defaults on 2 cores). SPARK_LINK=1 measures the linked package instead of the stepwise one.
+  out=benchmarks/spark
+  work=${SPARK_WORK:-/tmp/l2c-spark-bench}
+  n=${SPARK_IMAGES:-1024} b=${SPARK_BATCH:-8} t=${SPARK_THREADS:-2} rounds=${SPARK_ROUNDS:-3}
+  link=""; kind=stepwise
+  [ "${SPARK_LINK:-0}" = 1 ] && link="--link" && kind=linked
+  if [ ! -f target/l2c-spark.jar ] || [ ! -f target/spark-classpath.txt ]; then
+    echo "spark: build first with mvn -q -DskipTests package" >&2; return 2
+  fi
+  mkdir -p "$out" "$work"
+  rm -rf "$work"/round-*
+  $L2C compile $DIT --schedule schedules/dit_fmnist_ddim20_learned_r35.json $link -o "$work/pkg-$kind" --force
+  for r in $(seq "$rounds"); do
+    d="$work/round-$r"; mkdir -p "$d"
+    t0=$(date +%s.%N)
+    $L2C sample "$work/pkg-$kind" -n "$n" --batch "$b" --threads "$t" --seed "$r" --quiet \
+      -o "$d/grid.png" --npy "$d/samples.npy" --stats "$d/sample.json"
+    t1=$(date +%s.%N)
+    src/spark/spark-submit --master "local[$t]" --class dev.l2c.spark.SparkSampleJob target/l2c-spark.jar \
+      "$work/pkg-$kind" --count "$n" --seed "$r" --batch "$b" --threads "$t" --partitions "$t" \
+      -o "$d/table.parquet" --summary "$d/spark.json"
+    t2=$(date +%s.%N)
+    echo "$t0 $t1 $t2" > "$d/walls.txt"
+  done
+  python3 benchmarks/spark/report.py "$work" "$kind" "$n" "$b" "$t" "$rounds" > "$out/results-$kind.md"
+  cat "$out/results-$kind.md"
+}
+
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|jmh|xl|linked|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|jmh|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do
-  if [ "$s" = all ]; then core; dit20; dit50; uvit20; jmh; xl; linked; else "$s"; fi
+  if [ "$s" = all ]; then core; dit20; dit50; uvit20; jmh; xl; linked; spark; else "$s"; fi
 done

@@ -7,8 +7,11 @@ import picocli.CommandLine.Option;
 
 import java.util.Locale;
 
-/** How graphs are run: provider, threads, memory policy. Shared by `sample` and `bench`. */
-final class RuntimeOptions {
+/**
+ * How graphs are run: provider, threads, memory policy. Shared by `sample` and `bench`, and by the Spark
+ * job ({@code dev.l2c.spark}), whose executors rebuild the options from the same words with {@link #options}.
+ */
+public final class RuntimeOptions {
     @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
     String provider;
 
@@ -27,6 +30,18 @@ final class RuntimeOptions {
     String ortCache;
 
     OrtRuntime.Options toOptions() throws UsageException {
+        return options(provider, threads.threads(), memory, ortCache);
+    }
+
+    /**
+     * The options that {@code --provider}, {@code --threads}, {@code --memory} and {@code --ort-cache}
+     * with these values give; {@code auto} for the cache resolves against this process's environment.
+     */
+    public static OrtRuntime.Options options(String provider, int threads, String memory, String ortCache)
+            throws UsageException {
+        if (threads < 0) {
+            throw new UsageException("--threads must be 0 (one per core) or positive");
+        }
         OrtRuntime.Provider p = switch (provider.toLowerCase(Locale.ROOT)) {
             case "cpu" -> OrtRuntime.Provider.CPU;
             case "cuda" -> OrtRuntime.Provider.CUDA;
@@ -36,10 +51,10 @@ final class RuntimeOptions {
         if (m == null) {
             throw new UsageException("--memory must be auto, speed, balanced or lean, not '" + memory + "'");
         }
-        return new OrtRuntime.Options(p, threads.threads(), m, 0, cacheFolder());
+        return new OrtRuntime.Options(p, threads, m, 0, cacheFolder(ortCache));
     }
 
-    private java.nio.file.Path cacheFolder() {
+    private static java.nio.file.Path cacheFolder(String ortCache) {
         return switch (ortCache) {
             case "off" -> null;
             case "auto" -> {

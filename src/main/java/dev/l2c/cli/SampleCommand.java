@@ -237,7 +237,7 @@ final class SampleCommand implements Callable<Integer> {
         int classes = card.classes();
         BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : BatchedSampling.balancedLabels(classes);
         float scale = noiseOptions.scale(card);
-        long bytesPerImage = (16 * tokenBytes + cacheBytesPerSample) * (scale != 1f ? 2 : 1);
+        long bytesPerImage = BatchedSampling.bytesPerImage(tokenBytes, cacheBytesPerSample, scale != 1f);
         int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);
         if ((long) b * per > Integer.MAX_VALUE / 2) {
             throw new UsageException("--batch " + b + " needs " + ((long) b * per) + " values per batch; use a smaller one");

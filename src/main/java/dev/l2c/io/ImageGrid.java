@@ -39,14 +39,7 @@ public final class ImageGrid {
      */
     public static void writeSamplesPng(Path file, float[] samples, int n, int channels, int h, int w, int columns,
                                        int scale, float rangeMin, float rangeMax) throws OutputException {
-        float[] display = samples;
-        if (rangeMin != -1f || rangeMax != 1f) {
-            display = new float[samples.length];
-            float span = rangeMax - rangeMin;
-            for (int i = 0; i < samples.length; i++) {
-                display[i] = 2f * (samples[i] - rangeMin) / span - 1f;
-            }
-        }
+        float[] display = toDisplayRange(samples, 0, samples.length, rangeMin, rangeMax);
         if (channels == 1 || channels == 3) {
             writePng(file, display, n, channels, h, w, columns, scale);
         } else {
@@ -56,18 +49,55 @@ public final class ImageGrid {
     }
 
     /**
+     * One image of {@code samples} (the {@code index}-th of [n, C, h, w]) as the bytes of a PNG file:
+     * the tile {@link #writeSamplesPng} draws for it, without the border and at scale 1, so a 28×28
+     * sample is a 28×28 PNG (other channel counts than 1 and 3: the channels side by side, as there).
+     * What a table of samples stores per image.
+     */
+    public static byte[] imagePng(float[] samples, int index, int channels, int h, int w, float rangeMin,
+                                  float rangeMax) {
+        int per = channels * h * w;
+        float[] display = toDisplayRange(samples, index * per, per, rangeMin, rangeMax);
+        BufferedImage image = channels == 1 || channels == 3
+                ? render(display, 1, channels, h, w, 1, 1, 0)
+                : render(display, channels, 1, h, w, channels, 1, 0);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(per + 256);
+        try {
+            encodePng(image, bytes);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("writing a PNG into memory failed", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** {@code count} values from {@code offset}, mapped linearly from [rangeMin, rangeMax] to [-1, 1]. */
+    private static float[] toDisplayRange(float[] samples, int offset, int count, float rangeMin, float rangeMax) {
+        if (rangeMin == -1f && rangeMax == 1f) {
+            return offset == 0 && count == samples.length ? samples : Arrays.copyOfRange(samples, offset, offset + count);
+        }
+        float[] display = new float[count];
+        float span = rangeMax - rangeMin;
+        for (int i = 0; i < count; i++) {
+            display[i] = 2f * (samples[offset + i] - rangeMin) / span - 1f;
+        }
+        return display;
+    }
+
+    /**
      * Renders the grid and writes it to {@code file} as PNG, atomically. Arguments as in {@link #render}.
      */
     public static void writePng(Path file, float[] samples, int n, int channels, int h, int w, int columns,
                                 int scale) throws OutputException {
         BufferedImage image = render(samples, n, channels, h, w, columns, scale);
-        AtomicOutput.writeFile(file, out -> {
-            ImageOutputStream imageOut = new MemoryCacheImageOutputStream(out);
-            if (!ImageIO.write(image, "png", imageOut)) {
-                throw new IllegalStateException("this Java runtime has no PNG encoder");
-            }
-            imageOut.close(); // flushes into out; leaves out open for AtomicOutput to sync
-        });
+        AtomicOutput.writeFile(file, out -> encodePng(image, out));
+    }
+
+    private static void encodePng(BufferedImage image, java.io.OutputStream out) throws java.io.IOException {
+        ImageOutputStream imageOut = new MemoryCacheImageOutputStream(out);
+        if (!ImageIO.write(image, "png", imageOut)) {
+            throw new IllegalStateException("this Java runtime has no PNG encoder");
+        }
+        imageOut.close(); // flushes into out; leaves out open (AtomicOutput syncs it)
     }
 
     /**
@@ -79,6 +109,11 @@ public final class ImageGrid {
      *     is not 1 or 3, or a count is not positive
      */
     public static BufferedImage render(float[] samples, int n, int channels, int h, int w, int columns, int scale) {
+        return render(samples, n, channels, h, w, columns, scale, PADDING);
+    }
+
+    private static BufferedImage render(float[] samples, int n, int channels, int h, int w, int columns, int scale,
+                                        int padding) {
         if (n < 1 || h < 1 || w < 1 || columns < 1 || scale < 1) {
             throw new IllegalArgumentException("n, h, w, columns and scale must be positive: n=" + n + " h=" + h
                     + " w=" + w + " columns=" + columns + " scale=" + scale);
@@ -92,8 +127,8 @@ public final class ImageGrid {
         }
         int cols = Math.min(columns, n);
         int rows = (n + cols - 1) / cols;
-        long width = ((long) cols * (w + PADDING) + PADDING) * scale;
-        long height = ((long) rows * (h + PADDING) + PADDING) * scale;
+        long width = ((long) cols * (w + padding) + padding) * scale;
+        long height = ((long) rows * (h + padding) + padding) * scale;
         if (width * height > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("grid of " + width + "×" + height + " pixels is too large; "
                     + "lower the scale or the number of images");
@@ -112,8 +147,8 @@ public final class ImageGrid {
         }
         int plane = h * w;
         for (int i = 0; i < n; i++) {
-            int left = (PADDING + (i % cols) * (w + PADDING)) * scale;
-            int top = (PADDING + (i / cols) * (h + PADDING)) * scale;
+            int left = (padding + (i % cols) * (w + padding)) * scale;
+            int top = (padding + (i / cols) * (h + padding)) * scale;
             int base = i * channels * plane;
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {

@@ -111,6 +111,15 @@ public final class BatchedSampling {
     }
 
     /**
+     * The activation memory one image is budgeted at when a default batch is sized: sixteen token
+     * streams of one sample ({@code tokenBytes}, a cacheable layer's output) plus the caches live at
+     * once, doubled when classifier-free guidance doubles the model batch.
+     */
+    public static long bytesPerImage(long tokenBytes, long cacheBytesPerSample, boolean guided) {
+        return (16 * tokenBytes + cacheBytesPerSample) * (guided ? 2 : 1);
+    }
+
+    /**
      * A default batch for {@code n} images: as many as fit {@link #DEFAULT_BATCH_BUDGET_BYTES} of
      * activations at {@code bytesPerImage} each (doubled batch included), at most
      * {@link #MAX_DEFAULT_BATCH}, at least 1, never more than {@code n}.

@@ -133,6 +133,28 @@ class ImageGridTest {
     }
 
     @Test
+    void oneImageAsPngIsItsGridTileWithoutBorder() throws Exception {
+        int n = 3, h = 28, w = 28;
+        float[] samples = randomSamples(n * h * w, 3);
+        BufferedImage grid = ImageGrid.render(samples, n, 1, h, w, n, 1);
+        for (int i = 0; i < n; i++) {
+            BufferedImage one = ImageIO.read(new java.io.ByteArrayInputStream(ImageGrid.imagePng(samples, i, 1, h, w, -1f, 1f)));
+            assertEquals(w, one.getWidth());
+            assertEquals(h, one.getHeight());
+            assertEquals(1, one.getRaster().getNumBands());
+            int left = ImageGrid.PADDING + i * (w + ImageGrid.PADDING);
+            assertArrayEquals(grid.getRaster().getPixels(left, ImageGrid.PADDING, w, h, (int[]) null),
+                    one.getRaster().getPixels(0, 0, w, h, (int[]) null), "image " + i);
+        }
+        float[] rgb = randomSamples(2 * 3 * 4 * 5, 4);
+        BufferedImage colour = ImageIO.read(new java.io.ByteArrayInputStream(ImageGrid.imagePng(rgb, 1, 3, 4, 5, -1f, 1f)));
+        assertEquals(3, colour.getRaster().getNumBands(), "three channels give an RGB PNG");
+        int p = 4 * 5 * 3 + 2 * 5 + 1; // image 1, red plane, row 2, column 1
+        assertEquals(expectedByte(rgb[p]), colour.getRaster().getSample(1, 2, 0));
+        assertEquals(expectedByte(rgb[p + 20]), colour.getRaster().getSample(1, 2, 1));
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> ImageGrid.render(new float[10], 1, 1, 3, 3, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> ImageGrid.render(new float[8], 2, 2, 2, 1, 1, 1));

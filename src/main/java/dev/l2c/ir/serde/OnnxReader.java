@@ -55,7 +55,8 @@ public final class OnnxReader {
 
     private OnnxReader(Path file) {
         this.file = file;
-        Path parent = file.toAbsolutePath().getParent();
+        // normalized: a model named as ./pkg/graph.onnx (a relative package folder) has its data in pkg/
+        Path parent = file.toAbsolutePath().normalize().getParent();
         this.folder = parent == null ? Path.of(".").toAbsolutePath() : parent;
     }
 

@@ -106,6 +106,23 @@ class OnnxReaderRefusalsTest {
     }
 
     @Test
+    void externalDataBesideAModelNamedWithDotSegmentsIsInItsFolder() throws Exception {
+        Onnx.TensorProto t = classifier.getGraph().getInitializer(0);
+        assertTrue(t.getRawData().size() > 0, "the classifier stores its first weight as raw bytes");
+        Files.write(tmp.resolve("w.bin"), t.getRawData().toByteArray());
+        Onnx.GraphProto.Builder g = classifier.getGraph().toBuilder();
+        g.setInitializer(0, t.toBuilder().clearRawData().setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", "w.bin")));
+        Files.write(tmp.resolve("model.onnx"), classifier.toBuilder().setGraph(g).build().toByteArray());
+        Files.createDirectories(tmp.resolve("sub"));
+        // how a relative package folder (./pkg, SparkFiles' "." on an executor) names its graphs
+        for (Path named : new Path[]{tmp.resolve(".").resolve("model.onnx"), tmp.resolve("sub/../model.onnx")}) {
+            assertEquals(classifier.getGraph().getNodeCount(), OnnxReader.read(named).graph().nodes().size(),
+                    named.toString());
+        }
+    }
+
+    @Test
     void filesThatAreNotModelsSaySo() throws Exception {
         Path empty = Files.write(tmp.resolve("empty.onnx"), new byte[0]);
         assertTrue(assertThrows(InvalidInputException.class, () -> OnnxReader.read(empty)).getMessage()
