@@ -75,7 +75,7 @@ final class SampleCommand implements Callable<Integer> {
     NoiseOptions noiseOptions;
 
     @Option(names = "--batch", paramLabel = "B", description = "Images per model run (default: as many as fit 1 GiB "
-            + "of activations, at most 256; the output says which).")
+            + "of activations, at most " + BatchedSampling.MAX_DEFAULT_BATCH + "; the output says which).")
     Integer batch;
 
     @Option(names = {"-o", "--output"}, defaultValue = "samples.png", paramLabel = "FILE.png",

@@ -53,8 +53,11 @@ import java.util.function.Supplier;
 public final class SparkSampleJob implements Callable<Integer> {
     /** Rows per partition the default partitioning aims at, so that a retried task redoes little. */
     static final int ROWS_PER_PARTITION = 1024;
-    /** Largest default batch: each partition pads its last batch per guidance scale to full size. */
-    static final int MAX_DEFAULT_BATCH = 32;
+    /**
+     * Largest default batch: l2c sample's (larger batches are slower per image on the CPU), which also
+     * keeps small the padding of each partition's last batch per guidance scale.
+     */
+    static final int MAX_DEFAULT_BATCH = BatchedSampling.MAX_DEFAULT_BATCH;
     /** More images than this in one job is surely a typo. */
     static final long MAX_IMAGES = 1L << 40;
 

@@ -5,7 +5,6 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 import static dev.l2c.spark.SparkTesting.bits;
 import static dev.l2c.spark.SparkTesting.rowsById;
@@ -36,14 +33,7 @@ class LocalClusterTest {
     void twoExecutorProcessesMakeTheTableLocalModeMakes(@TempDir Path tmp) throws Exception {
         Path pkg = SparkTesting.ditPackage(false);
         Path zip = tmp.resolve("dit-ddim4.zip");
-        try (OutputStream f = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(f);
-             var files = Files.list(pkg)) {
-            for (Path p : files.toList()) {
-                z.putNextEntry(new ZipEntry(p.getFileName().toString()));
-                Files.copy(p, z);
-                z.closeEntry();
-            }
-        }
+        SparkTesting.zipPackage(pkg, zip);
         // the same requests in local mode, in this JVM; then the cluster at the same intra-op thread count, since
         // ONNX Runtime splits its work by threads and another count rounds differently (by a few ulps)
         SparkTesting.runJobOk(pkg.toString(), "--count", "4", "--seed", "4", "--batch", "2", "--partitions", "1",

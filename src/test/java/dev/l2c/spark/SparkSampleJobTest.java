@@ -22,7 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +33,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 import static dev.l2c.spark.SparkTesting.bits;
 import static dev.l2c.spark.SparkTesting.rowsById;
@@ -319,14 +316,7 @@ class SparkSampleJobTest {
     void aPackageShippedAsAnArchiveGivesWhatTheSharedPathGives(@TempDir Path tmp) throws Exception {
         Path pkg = SparkTesting.ditPackage(false);
         Path zip = tmp.resolve("dit-ddim4.zip");
-        try (OutputStream f = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(f);
-             var files = Files.list(pkg)) {
-            for (Path p : files.toList()) {
-                z.putNextEntry(new ZipEntry(p.getFileName().toString()));
-                Files.copy(p, z);
-                z.closeEntry();
-            }
-        }
+        SparkTesting.zipPackage(pkg, zip);
         SparkTesting.spark().sparkContext().addArchive(zip + "#shipped-dit");
         runJobOk(pkg.toString(), "--count", "4", "--seed", "3", "--batch", "2", "-o", tmp.resolve("path").toString());
         runJobOk("spark:shipped-dit", "--count", "4", "--seed", "3", "--batch", "2", "-o", tmp.resolve("shipped").toString());

@@ -116,4 +116,16 @@ final class SparkTesting {
         }
         return b;
     }
+
+    /** The package folder as the zip archive Spark's {@code --archives} ships (files at the archive's top). */
+    static void zipPackage(Path pkg, Path zip) throws java.io.IOException {
+        try (java.io.OutputStream f = Files.newOutputStream(zip); java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(f);
+             var files = Files.list(pkg)) {
+            for (Path p : files.toList()) {
+                z.putNextEntry(new java.util.zip.ZipEntry(p.getFileName().toString()));
+                Files.copy(p, z);
+                z.closeEntry();
+            }
+        }
+    }
 }
