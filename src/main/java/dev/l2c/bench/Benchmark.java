@@ -52,7 +52,8 @@ public final class Benchmark {
 
     /**
      * How to run. {@code sampler} null means the model card's default; {@code reference} names the
-     * configuration quality is measured against (null: the first).
+     * configuration quality is measured against (null: the first); {@code sampleCache} is the folder
+     * the quality samples are kept in between runs ({@link QualitySampleCache}), or null for none.
      */
     public record Settings(int images, float cfg, long seed, int repeats, int warmup, OrtRuntime.Options runtime,
                            String sampler, boolean clip, int fdImages, int fdBatch, String reference,
