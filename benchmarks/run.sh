@@ -29,11 +29,11 @@ core() {  # issue 2: plain loop vs compiled all-full vs compiled reference sched
 }
 
 learn() {  # issues 5 and 14: learned schedules for the embedded models (benchmarks/learn.md, benchmarks/fidelity/)
-  # the default objective is the final samples' error (--weighting sample); the *_stepwise_* files are L2C's
-  # per-step objective (--weighting output), kept for the comparison
+  # the *_learned_r* files: the final samples' error (--weighting sample); the *_stepwise_* files: L2C's
+  # per-step objective (--weighting output, the default)
   for n in 20 50; do
     for r in 20 35 40 50; do
-      $L2C learn $DIT --nfe $n --budget 0.$r --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
+      $L2C learn $DIT --nfe $n --budget 0.$r --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_r$r.json
     done
     for r in 20 35; do
@@ -43,7 +43,7 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
   done
   # U-ViT: 9 cache steps of 20 evaluations, so the router pattern removes at most 45 %
   for r in 20 35 40; do
-    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting sample --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
       --report benchmarks/learn-reports/uvit_dpm2s20_r$r.json
   done
   for r in 20 35; do

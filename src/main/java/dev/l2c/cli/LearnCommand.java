@@ -28,7 +28,7 @@ import java.util.function.ToDoubleFunction;
 /** {@code l2c learn MODEL --nfe N --budget F | --lambda λ -o FILE}: learn a schedule on the ONNX graph. */
 @Command(name = "learn", description = {
         "Learn an L2C schedule on the model with ONNX Runtime: for each cache step, which layers to reuse so that the "
-        + "final samples stay closest (mean squared error) to the full schedule's (--weighting), over a calibration run of the full sampler "
+        + "model output stays closest (mean squared error) to the full model's (--weighting sample: the final samples), over a calibration run of the full sampler "
         + "from seeded noise (--seed, which also draws the check sets; no dataset), under a budget of compute removed (--budget) or a penalty per recomputed layer (--lambda).",
         "Method: at every cache step, the errors of reusing one layer, and of reusing all layers but one, are measured; "
         + "they give an error model for any set; a budget is spread over the steps exactly on that model (knapsack); "
@@ -54,10 +54,11 @@ final class LearnCommand implements Callable<Integer> {
     String budgetUnit;
 
     @Option(names = "--weighting", defaultValue = LearnOptions.DEFAULT_WEIGHTING, paramLabel = "W", description = {
-            "sample (default): minimise the predicted error of the final samples: each step's output error is",
-            "carried to the final samples by a measured linear model (the calibration run replayed once per",
-            "cache step with that step's output perturbed), errors of different steps adding up as vectors;",
-            "output (L2C's objective, the paper's): every cache step's model-output error counts alike;",
+            "output (default, L2C's objective, the paper's): every cache step's model-output error counts alike;",
+            "sample: minimise the predicted error of the final samples: each step's output error is carried to",
+            "the final samples by a measured linear model (the calibration run replayed once per cache step",
+            "with that step's output perturbed), errors of different steps adding up as vectors (closer to the",
+            "full schedule's samples, but not a lower FD: benchmarks/fidelity);",
             "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image."})
     String weighting;
 
