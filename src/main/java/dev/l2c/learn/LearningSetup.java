@@ -33,7 +33,7 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
         // the cache steps of the published L2C routers: each reuses what the full step before it computed.
         // Every cached value is then one evaluation old, the age the error model is measured at; a free
         // pattern (any evaluation a cache step) let values age over several steps, and its schedules lost
-        // 5-6 dB of held-out PSNR to these at the same budget (benchmarks/fidelity/README.md)
+        // 5-6 dB of held-out PSNR to these at the same budget (benchmarks/fidelity/free-pattern/README.md)
         boolean[] isCache = new boolean[n];
         for (int k : BaselineSchedules.l2cCacheSteps(n, sampler.schedulePattern())) {
             isCache[k] = true;
