@@ -52,42 +52,27 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
   done
 }
 
-fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, learned against baselines at 20-50 % removed
+fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, learned against fewer steps at 20-50 % removed
   # Quality only (one timed round of 2 images). The samples are kept per batch in $SAMPLE_CACHE: an interrupted
-  # run resumes, and the configurations several runs share (full, fewer steps) are generated once, so the runs
-  # below go from the most decisive comparison to the least and the last one of each model gathers them all
-  # from the cache; the 2 000-sample run reuses the first 1 000 samples.
+  # run resumes at its first missing batch, and a later run with fewer samples reuses the first ones (the
+  # baselines' run below takes full, fewer steps and learned from the DiT run before it).
   cache=${SAMPLE_CACHE:-target/sample-cache}
   q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache"
   s=schedules
-  dit="--schedule stepwise-r20=$s/dit_fmnist_ddim20_learned_stepwise_r20.json --schedule stepwise-r35=$s/dit_fmnist_ddim20_learned_stepwise_r35.json"
-  for r in 20 35 40 50; do dit="$dit --schedule learned-r$r=$s/dit_fmnist_ddim20_learned_r$r.json"; done
-  uvit="--schedule stepwise-r20=$s/uvit_fmnist_dpm2s20_learned_stepwise_r20.json --schedule stepwise-r35=$s/uvit_fmnist_dpm2s20_learned_stepwise_r35.json"
-  for r in 20 35 40; do uvit="$uvit --schedule learned-r$r=$s/uvit_fmnist_dpm2s20_learned_r$r.json"; done
-  # DiT DDIM-20, 1 000 samples: 35 % (both objectives), then 40 and 50 %; the widths at 2 000; then 20 %
-  for part in "0.35 fewer-steps-r35,learned-r35,stepwise-r35" "0.4,0.5 fewer-steps-r40,fewer-steps-r50,learned-r40,learned-r50"; do
-    set -- $part
-    $L2C bench $DIT --suite --nfe 20 --remove $1 --fd 1000 $q --fd-only $2 $dit --out target/fidelity-parts/dit-$1
-  done
-  # interval widths at 1 000 and 2 000 samples: DiT DDIM-20, 35 % removed
-  $L2C bench $DIT --suite --nfe 20 --remove 0.35 --fd 2000 --fd-widths-at 1000 $q \
-    --fd-only fewer-steps-r35,learned-r35 --schedule learned-r35=$s/dit_fmnist_ddim20_learned_r35.json \
-    --out benchmarks/fidelity/dit-ddim20-n2000
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2 --fd 1000 $q --fd-only fewer-steps-r20,learned-r20,stepwise-r20 $dit \
-    --out target/fidelity-parts/dit-0.2
-  # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most
-  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.35,0.4 --fd 1000 $q \
-    --fd-only fewer-steps-r35,fewer-steps-r40,learned-r35,learned-r40,stepwise-r35 $uvit --out target/fidelity-parts/uvit
-  # every budget of each model in one table and chart (what the runs above generated comes from the cache)
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.4,0.5 --fd 1000 $q \
-    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,learned-r20,learned-r35,learned-r40,learned-r50,stepwise-r20,stepwise-r35 \
+  # the schedules of `l2c learn`'s default objective (L2C's per-step one, the *_stepwise_* files)
+  dit=""; for r in 20 35 40 50; do dit="$dit --schedule learned-stepwise-r$r=$s/dit_fmnist_ddim20_learned_stepwise_r$r.json"; done
+  uvit=""; for r in 35 40; do uvit="$uvit --schedule learned-stepwise-r$r=$s/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json"; done
+  # DiT DDIM-20, 1 000 samples, four budgets; the intervals' widths also at 500 samples
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.4,0.5 --fd 1000 --fd-widths-at 500 $q \
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,learned-stepwise-r20,learned-stepwise-r35,learned-stepwise-r40,learned-stepwise-r50 \
     $dit --out benchmarks/fidelity/dit-ddim20
-  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.4 --fd 1000 $q \
-    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,learned-r20,learned-r35,learned-r40,stepwise-r20,stepwise-r35 \
-    $uvit --out benchmarks/fidelity/uvit-dpm2s20
-  # the other baselines (DiT, 1 000 samples; full, fewer steps and learned come from the cache)
-  $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.4,0.5 --fd 1000 $q \
-    --fd-only fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r50,deepcache-r35,deepcache-r40,random-r35,random-r40,learned-r35,learned-r40,learned-r50 \
+  # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.35,0.4 --fd 1000 --fd-widths-at 500 $q \
+    --fd-only fewer-steps-r35,fewer-steps-r40,learned-stepwise-r35,learned-stepwise-r40 $uvit --out benchmarks/fidelity/uvit-dpm2s20
+  # the other baselines on DiT at 500 samples (full, fewer steps and learned: the first 500 of the run above)
+  # (FORA's grid at 20 steps has 0 and 50 % only: fora-r50)
+  $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.4,0.5 --fd 500 $q \
+    --fd-only fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r50,deepcache-r35,deepcache-r40,random-r35,random-r40,random-r50,learned-stepwise-r35,learned-stepwise-r40,learned-stepwise-r50 \
     $dit --out benchmarks/fidelity/dit-ddim20-baselines
 }
 
