@@ -70,10 +70,10 @@ fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, le
   # 40 % (the goal) and 500 samples here for machine time (about 25 minutes on 2 cores)
   $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.4 --fd 500 --fd-widths-at 250 $q \
     --fd-only fewer-steps-r40,learned-stepwise-r40 $uvit --out benchmarks/fidelity/uvit-dpm2s20
-  # the other baselines on DiT at 500 samples (full, fewer steps and learned: the first 500 of the run above)
-  # (FORA's grid at 20 steps has 0 and 50 % only: fora-r50)
-  $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.4,0.5 --fd 500 $q \
-    --fd-only fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,fora-r50,deepcache-r35,deepcache-r40,random-r35,random-r40,random-r50,learned-stepwise-r35,learned-stepwise-r40,learned-stepwise-r50 \
+  # the other baselines on DiT at 500 samples, one per method (full, fewer steps and learned: the first 500
+  # of the run above; FORA's grid at 20 steps has 0 and 50 % only)
+  $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.5 --fd 500 $q \
+    --fd-only fewer-steps-r35,fewer-steps-r50,fora-r50,deepcache-r35,random-r35,learned-stepwise-r35,learned-stepwise-r50 \
     $dit --out benchmarks/fidelity/dit-ddim20-baselines
 }
 
