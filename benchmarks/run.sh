@@ -36,7 +36,7 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
       $L2C learn $DIT --nfe $n --budget 0.$r --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_r$r.json
     done
-    for r in 20 35; do
+    for r in 20 35 40 50; do
       $L2C learn $DIT --nfe $n --budget 0.$r --weighting output --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_stepwise_r$r.json
     done
@@ -46,9 +46,9 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
     $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting sample --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
       --report benchmarks/learn-reports/uvit_dpm2s20_r$r.json
   done
-  for r in 20 35; do
+  for r in 20 35 40; do
     $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting output --quiet \
-      -o schedules/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json
+      -o schedules/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json --report benchmarks/learn-reports/uvit_dpm2s20_stepwise_r$r.json
   done
 }
 
