@@ -681,6 +681,32 @@ public final class Benchmark {
         return points;
     }
 
+    /**
+     * The FD-change chart's points: each configuration with an FD interval at its share of layer
+     * evaluations removed, its FD's excess over the reference configuration's in percent with the
+     * paired interval; the reference itself at 0.
+     */
+    public static List<FdComputeChart.Point> fdChangePoints(List<BenchResult> results, Settings s) throws UsageException {
+        BenchResult reference = results.get(referenceIndex(results.stream().map(BenchResult::config).toList(),
+                s.reference()));
+        List<FdComputeChart.Point> points = new ArrayList<>();
+        for (BenchResult r : results) {
+            BenchResult.FdIntervals f = r.quality().fdIntervals();
+            double removed = 1 - (double) r.layerEvaluations() / reference.layerEvaluations();
+            if (f == null) {
+                continue;
+            }
+            if (r == reference) {
+                points.add(new FdComputeChart.Point(r.config().name(), removed, 0, 0, 0, r.config().fewerStepsCurve()));
+            } else if (f.vsReference() != null) {
+                FdBootstrap.Interval rel = f.vsReference().relative();
+                points.add(new FdComputeChart.Point(r.config().name(), removed, 100 * rel.value(), 100 * rel.low(),
+                        100 * rel.high(), r.config().fewerStepsCurve()));
+            }
+        }
+        return points;
+    }
+
     /** The FD of the configuration quality is measured against (NaN without FD). */
     public static double referenceFd(List<BenchResult> results, Settings s) throws UsageException {
         return results.get(referenceIndex(results.stream().map(BenchResult::config).toList(), s.reference()))

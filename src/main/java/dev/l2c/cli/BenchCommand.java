@@ -297,6 +297,9 @@ final class BenchCommand implements Callable<Integer> {
                 FdComputeChart.write(out.resolve("fd_vs_removed.png"), m.file().getFileName() + ": FD (lower is better) "
                         + "vs layer evaluations removed, " + settings.fdImages() + " samples", fd,
                         Benchmark.referenceFd(results, settings));
+                FdComputeChart.writeChange(out.resolve("fd_change_vs_removed.png"), m.file().getFileName()
+                        + ": FD above full (lower is better) vs layer evaluations removed, " + settings.fdImages()
+                        + " samples", Benchmark.fdChangePoints(results, settings));
             }
         }
         // grids from the timed runs: the same noise and labels for every configuration

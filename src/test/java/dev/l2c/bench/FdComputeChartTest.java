@@ -43,6 +43,17 @@ class FdComputeChartTest {
         assertEquals(560, image.getHeight());
     }
 
+    @Test
+    void writesTheChangeChart() throws Exception {
+        Path file = tmp.resolve("change.png");
+        FdComputeChart.writeChange(file, "test", List.of(
+                new FdComputeChart.Point("full", 0, 0, 0, 0, true),
+                new FdComputeChart.Point("learned-r35", 0.35, 4.5, 3.9, 5.0, false)));
+        BufferedImage image = ImageIO.read(file.toFile());
+        assertNotNull(image, "a PNG");
+        assertEquals(900, image.getWidth());
+    }
+
     private static FdComputeChart.Point point(String name, boolean curve) {
         return new FdComputeChart.Point(name, 0.3, 1, 0, 2, curve);
     }

@@ -108,6 +108,7 @@ class BenchCommandTest {
         String md = Files.readString(out.resolve("results.md"));
         assertTrue(md.contains("bootstrap intervals") && md.contains("| decided |") && md.contains("n = 12"), md);
         assertTrue(Files.size(out.resolve("fd_vs_removed.png")) > 0, "the FD chart with intervals");
+        assertTrue(Files.size(out.resolve("fd_change_vs_removed.png")) > 0, "the paired-change chart");
     }
 
     @Test
