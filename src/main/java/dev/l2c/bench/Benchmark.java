@@ -667,44 +667,39 @@ public final class Benchmark {
      * configuration's layer evaluations removed (fewer steps remove whole evaluations).
      */
     public static List<FdComputeChart.Point> fdComputePoints(List<BenchResult> results, Settings s) throws UsageException {
+        return fdPoints(results, s, false);
+    }
+
+    /**
+     * The FD-change chart's points: as {@link #fdComputePoints}, but each FD's excess over the reference
+     * configuration's in percent with the paired interval; the reference itself at 0.
+     */
+    public static List<FdComputeChart.Point> fdChangePoints(List<BenchResult> results, Settings s) throws UsageException {
+        return fdPoints(results, s, true);
+    }
+
+    private static List<FdComputeChart.Point> fdPoints(List<BenchResult> results, Settings s, boolean change)
+            throws UsageException {
         BenchResult reference = results.get(referenceIndex(results.stream().map(BenchResult::config).toList(),
                 s.reference()));
         List<FdComputeChart.Point> points = new ArrayList<>();
         for (BenchResult r : results) {
             BenchResult.FdIntervals f = r.quality().fdIntervals();
-            if (f != null) {
-                points.add(new FdComputeChart.Point(r.config().name(),
-                        1 - (double) r.layerEvaluations() / reference.layerEvaluations(), f.fd().value(), f.fd().low(),
-                        f.fd().high(), r.config().fewerStepsCurve()));
+            if (f == null || (change && r != reference && f.vsReference() == null)) {
+                continue;
             }
+            FdBootstrap.Interval y = !change ? f.fd()
+                    : r == reference ? new FdBootstrap.Interval(0, 0, 0, FD_LEVEL) : percent(f.vsReference().relative());
+            points.add(new FdComputeChart.Point(r.config().name(),
+                    1 - (double) r.layerEvaluations() / reference.layerEvaluations(), y.value(), y.low(), y.high(),
+                    r.config().fewerStepsCurve()));
         }
         return points;
     }
 
-    /**
-     * The FD-change chart's points: each configuration with an FD interval at its share of layer
-     * evaluations removed, its FD's excess over the reference configuration's in percent with the
-     * paired interval; the reference itself at 0.
-     */
-    public static List<FdComputeChart.Point> fdChangePoints(List<BenchResult> results, Settings s) throws UsageException {
-        BenchResult reference = results.get(referenceIndex(results.stream().map(BenchResult::config).toList(),
-                s.reference()));
-        List<FdComputeChart.Point> points = new ArrayList<>();
-        for (BenchResult r : results) {
-            BenchResult.FdIntervals f = r.quality().fdIntervals();
-            double removed = 1 - (double) r.layerEvaluations() / reference.layerEvaluations();
-            if (f == null) {
-                continue;
-            }
-            if (r == reference) {
-                points.add(new FdComputeChart.Point(r.config().name(), removed, 0, 0, 0, r.config().fewerStepsCurve()));
-            } else if (f.vsReference() != null) {
-                FdBootstrap.Interval rel = f.vsReference().relative();
-                points.add(new FdComputeChart.Point(r.config().name(), removed, 100 * rel.value(), 100 * rel.low(),
-                        100 * rel.high(), r.config().fewerStepsCurve()));
-            }
-        }
-        return points;
+    private static FdBootstrap.Interval percent(FdBootstrap.Interval relative) {
+        return new FdBootstrap.Interval(100 * relative.value(), 100 * relative.low(), 100 * relative.high(),
+                relative.level());
     }
 
     /** The FD of the configuration quality is measured against (NaN without FD). */
