@@ -55,23 +55,29 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
 fidelity() {  # issue 14: FD with bootstrap intervals and paired differences, learned against fewer steps at 20-50 % removed
   # Quality only (one timed round of 2 images). The samples are kept per batch in $SAMPLE_CACHE: an interrupted
   # run resumes at its first missing batch, and a later run with fewer samples reuses the first ones (the
-  # baselines' run below takes full, fewer steps and learned from the DiT run before it).
+  # baselines' run below takes full, fewer steps and learned from the DDIM-20 run).
   cache=${SAMPLE_CACHE:-target/sample-cache}
   q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache"
   s=schedules
   # the schedules of `l2c learn`'s default objective (L2C's per-step one, the *_stepwise_* files)
   dit=""; for r in 20 35 40 50; do dit="$dit --schedule learned-stepwise-r$r=$s/dit_fmnist_ddim20_learned_stepwise_r$r.json"; done
-  uvit="--schedule learned-stepwise-r40=$s/uvit_fmnist_dpm2s20_learned_stepwise_r40.json"
+  uvit=""; for r in 20 35 40; do uvit="$uvit --schedule learned-stepwise-r$r=$s/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json"; done
+  dit50=""; for r in 20 35 40; do dit50="$dit50 --schedule learned-stepwise-r$r=$s/dit_fmnist_ddim50_learned_stepwise_r$r.json"; done
   # DiT DDIM-20, 1 000 samples, four budgets; the intervals' widths also at 500 samples
   $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.4,0.5 --fd 1000 --fd-widths-at 500 $q \
     --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,fewer-steps-r50,learned-stepwise-r20,learned-stepwise-r35,learned-stepwise-r40,learned-stepwise-r50 \
     $dit --out benchmarks/fidelity/dit-ddim20
   # U-ViT with DPM-Solver++(2S): 9 cache steps of 20 evaluations, so the router pattern removes 45 % at most;
-  # 40 % (the goal) and 500 samples here for machine time (about 25 minutes on 2 cores)
-  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.4 --fd 500 --fd-widths-at 250 $q \
-    --fd-only fewer-steps-r40,learned-stepwise-r40 $uvit --out benchmarks/fidelity/uvit-dpm2s20
-  # the other baselines on DiT at 500 samples, one per method (full, fewer steps and learned: the first 500
-  # of the run above; FORA's grid at 20 steps has 0 and 50 % only)
+  # 500 samples for machine time (about 35 minutes on 2 cores)
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.4 --fd 500 --fd-widths-at 250 $q \
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,learned-stepwise-r20,learned-stepwise-r35,learned-stepwise-r40 \
+    $uvit --out benchmarks/fidelity/uvit-dpm2s20
+  # DiT DDIM-50, 500 samples (about 70 minutes on 2 cores)
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35,0.4 --fd 500 --fd-widths-at 250 $q \
+    --fd-only fewer-steps-r20,fewer-steps-r35,fewer-steps-r40,learned-stepwise-r20,learned-stepwise-r35,learned-stepwise-r40 \
+    $dit50 --out benchmarks/fidelity/dit-ddim50
+  # the other baselines on DiT DDIM-20 at 500 samples, one per method (full, fewer steps, learned: the first 500
+  # of the DDIM-20 run; FORA's grid at 20 steps has 0 and 50 % only)
   $L2C bench $DIT --suite --nfe 20 --remove 0.35,0.5 --fd 500 $q \
     --fd-only fewer-steps-r35,fewer-steps-r50,fora-r50,deepcache-r35,random-r35,learned-stepwise-r35,learned-stepwise-r50 \
     $dit --out benchmarks/fidelity/dit-ddim20-baselines
