@@ -667,7 +667,7 @@ public final class Benchmark {
      * configuration's layer evaluations removed (fewer steps remove whole evaluations).
      */
     public static List<FdComputeChart.Point> fdComputePoints(List<BenchResult> results, Settings s) throws UsageException {
-        return fdPoints(results, s, false);
+        return fdPoints(results, s, (r, reference) -> r.quality().fdIntervals().fd());
     }
 
     /**
@@ -675,24 +675,25 @@ public final class Benchmark {
      * configuration's in percent with the paired interval; the reference itself at 0.
      */
     public static List<FdComputeChart.Point> fdChangePoints(List<BenchResult> results, Settings s) throws UsageException {
-        return fdPoints(results, s, true);
+        return fdPoints(results, s, (r, reference) -> {
+            BenchResult.FdComparison vs = r.quality().fdIntervals().vsReference();
+            return r == reference ? new FdBootstrap.Interval(0, 0, 0, FD_LEVEL) : vs == null ? null : percent(vs.relative());
+        });
     }
 
-    private static List<FdComputeChart.Point> fdPoints(List<BenchResult> results, Settings s, boolean change)
-            throws UsageException {
+    /** One point per configuration with an FD interval whose {@code y} (given it and the reference) is not null. */
+    private static List<FdComputeChart.Point> fdPoints(List<BenchResult> results, Settings s,
+            java.util.function.BiFunction<BenchResult, BenchResult, FdBootstrap.Interval> y) throws UsageException {
         BenchResult reference = results.get(referenceIndex(results.stream().map(BenchResult::config).toList(),
                 s.reference()));
         List<FdComputeChart.Point> points = new ArrayList<>();
         for (BenchResult r : results) {
-            BenchResult.FdIntervals f = r.quality().fdIntervals();
-            if (f == null || (change && r != reference && f.vsReference() == null)) {
-                continue;
+            FdBootstrap.Interval v = r.quality().fdIntervals() == null ? null : y.apply(r, reference);
+            if (v != null) {
+                points.add(new FdComputeChart.Point(r.config().name(),
+                        1 - (double) r.layerEvaluations() / reference.layerEvaluations(), v.value(), v.low(), v.high(),
+                        r.config().fewerStepsCurve()));
             }
-            FdBootstrap.Interval y = !change ? f.fd()
-                    : r == reference ? new FdBootstrap.Interval(0, 0, 0, FD_LEVEL) : percent(f.vsReference().relative());
-            points.add(new FdComputeChart.Point(r.config().name(),
-                    1 - (double) r.layerEvaluations() / reference.layerEvaluations(), y.value(), y.low(), y.high(),
-                    r.config().fewerStepsCurve()));
         }
         return points;
     }
