@@ -148,10 +148,12 @@ final class ScheduleCommand implements Runnable {
             + "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K --blocks k) "
             + "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F, --seed S) "
             + "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST) "
+            + "  taylorseer   TaylorSeer: --warmup W full evaluations, then full every K (--interval K); in between every layer "
+            + "forecast by a Taylor series of --order 1|2 (default 2) from its last computed values "
             + "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F "
             + "(counted against --nfe full evaluations) and prints what it achieved."})
     static final class Baseline implements Callable<Integer> {
-        @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random or l2c-mask.")
+        @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random, l2c-mask or taylorseer.")
         String kind;
 
         @Mixin
@@ -178,6 +180,12 @@ final class ScheduleCommand implements Runnable {
 
         @Option(names = "--seed", paramLabel = "S", description = "random: seed of the layer draw (default: 0).")
         Long seed;
+
+        @Option(names = "--order", paramLabel = "1|2", description = "taylorseer: order of the Taylor series (default: 2).")
+        Integer order;
+
+        @Option(names = "--warmup", paramLabel = "W", description = "taylorseer: full evaluations before the first forecast (default: 1, FORA's refreshes).")
+        Integer warmup;
 
         @Override
         public Integer call() throws L2cException {
@@ -212,6 +220,14 @@ final class ScheduleCommand implements Runnable {
             if (seed != null && k != BaselineSchedules.Kind.RANDOM) {
                 throw new UsageException(kind + " draws nothing at random; drop --seed");
             }
+            if ((order != null || warmup != null) && k != BaselineSchedules.Kind.TAYLORSEER) {
+                throw new UsageException(kind + " forecasts nothing; --order and --warmup are taylorseer's");
+            }
+            int taylorOrder = order == null ? BaselineSchedules.TAYLORSEER_ORDER : order;
+            int taylorWarmup = warmup == null ? BaselineSchedules.TAYLORSEER_WARMUP : warmup;
+            if (k == BaselineSchedules.Kind.TAYLORSEER && remove != null && interval == null) {
+                return BaselineSchedules.matchTaylorSeer(nfe, layers, p, remove, taylorOrder, taylorWarmup);
+            }
             if (remove != null) {
                 if (!nativeGiven.isEmpty()) {
                     throw new UsageException("give either --remove or " + String.join(" and ", nativeGiven) + ", not both: --remove picks "
@@ -227,6 +243,8 @@ final class ScheduleCommand implements Runnable {
                         require(blocks, "--blocks K"));
                 case RANDOM -> throw new UsageException("random is set by its budget: give --remove F");
                 case L2C_MASK -> BaselineSchedules.l2cMask(nfe, layers, p, parseLayers(require(compute, "--compute LIST")));
+                case TAYLORSEER -> BaselineSchedules.taylorSeer(nfe, layers, p, require(interval, "--interval K"), taylorOrder,
+                        taylorWarmup);
             };
         }
 
@@ -258,7 +276,7 @@ final class ScheduleCommand implements Runnable {
             return switch (k) {
                 case NONE, RANDOM -> List.of();
                 case FEWER_STEPS -> List.of("--reduced-nfe");
-                case FORA -> List.of("--interval");
+                case FORA, TAYLORSEER -> List.of("--interval");
                 case DEEPCACHE -> List.of("--interval", "--blocks");
                 case L2C_MASK -> List.of("--compute");
             };

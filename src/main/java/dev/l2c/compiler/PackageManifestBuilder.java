@@ -80,7 +80,8 @@ final class PackageManifestBuilder {
         if (linked == null) {
             for (int g = 0; g < distinct.count(); g++) {
                 CachePlan.Step s = distinct.firstUse(g);
-                graphs.add(new PackageManifest.StepGraph(graphFile[g], names(s.reads()), names(s.writes()), graphNodes[g],
+                List<String> inputs = s.inputs().stream().map(r -> CacheNames.of(r.layer(), r.history())).toList();
+                graphs.add(new PackageManifest.StepGraph(graphFile[g], inputs, names(s.writes()), graphNodes[g],
                         graphMacs[g]));
             }
         }
@@ -91,8 +92,9 @@ final class PackageManifestBuilder {
             int k = step.step();
             int g = distinct.graphOf(k);
             List<PackageManifest.CacheInput> ins = new ArrayList<>();
-            for (int i = 0; i < step.reads().length; i++) {
-                ins.add(new PackageManifest.CacheInput(step.reads()[i], CacheNames.of(step.reads()[i]), step.readFrom()[i]));
+            for (CachePlan.CacheRead r : step.inputs()) {
+                ins.add(new PackageManifest.CacheInput(r.layer(), CacheNames.of(r.layer(), r.history()), r.fromStep(),
+                        r.history(), r.weight()));
             }
             List<PackageManifest.CacheOutput> outs = new ArrayList<>();
             List<PackageManifest.CacheRelease> free = new ArrayList<>();

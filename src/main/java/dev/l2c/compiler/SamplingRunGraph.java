@@ -77,6 +77,8 @@ public final class SamplingRunGraph {
     private final Map<String, Value> weights = new HashMap<>();
     /** Step-independent nodes already created, by their first output's name in the step graphs. */
     private final Map<String, Node> shared = new HashMap<>();
+    /** Names of the source model's initializers: a step graph's initializer of another name is its own constant. */
+    private final java.util.Set<String> sourceInitializers = new java.util.HashSet<>();
     /** Cached branch values by (layer, producing step). */
     private final Map<Long, Value> caches = new HashMap<>();
     private final Map<Value, Boolean> stepIndependent = new HashMap<>();
@@ -135,6 +137,7 @@ public final class SamplingRunGraph {
         Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
         for (Value init : source.graph().initializers()) {
             weights.put(init.name(), g.addInitializer(g.freshName(init.name()), init.initializer()));
+            sourceInitializers.add(init.name());
         }
         markStepIndependent(labels);
         weights.values().forEach(this::markStepIndependent);
@@ -259,18 +262,23 @@ public final class SamplingRunGraph {
         map.put(sg.requireValue(card.sampleInput()), x);
         map.put(sg.requireValue(card.timestepInput()), t);
         map.put(sg.requireValue(card.labelInput()), y);
-        for (int i = 0; i < cacheStep.reads().length; i++) {
-            int layer = cacheStep.reads()[i];
-            Value cached = caches.get(key(layer, cacheStep.readFrom()[i]));
+        for (CachePlan.CacheRead r : cacheStep.inputs()) {
+            Value cached = caches.get(key(r.layer(), r.fromStep()));
             if (cached == null) {
-                throw new IllegalStateException("step " + cacheStep.step() + " reads layer " + layer + " from step "
-                        + cacheStep.readFrom()[i] + ", which did not write it");
+                throw new IllegalStateException("step " + cacheStep.step() + " reads layer " + r.layer() + " from step "
+                        + r.fromStep() + ", which did not write it");
             }
-            map.put(sg.requireValue(CacheNames.of(layer)), cached);
+            map.put(sg.requireValue(CacheNames.of(r.layer(), r.history())), cached);
         }
         for (Value init : sg.initializers()) {
             Value w = weights.get(init.name());
-            if (w == null || w.initializer().data() != init.initializer().data()) {
+            if (w == null && sourceInitializers.contains(init.name())) {
+                throw new IllegalStateException("step graph initializer " + init.name() + " is not a source weight");
+            }
+            if (w == null) {
+                // a constant the step's passes added (a forecast weight): small, this step's own
+                w = g.addInitializer(g.freshName(prefix + init.name()), init.initializer());
+            } else if (w.initializer().data() != init.initializer().data()) {
                 throw new IllegalStateException("step graph initializer " + init.name() + " is not a source weight");
             }
             map.put(init, w);

@@ -14,6 +14,7 @@ import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
 import dev.l2c.io.Sha256;
 import dev.l2c.sampler.Sampler;
+import dev.l2c.schedule.Forecast;
 import dev.l2c.schedule.Schedule;
 import dev.l2c.schedule.ScheduleCompatibility;
 import dev.l2c.schedule.ScheduleJson;
@@ -43,7 +44,7 @@ import java.util.Map;
  *
  * <p>Pipeline: check the schedule fits → plan the cache flow ({@link CachePlan}) → group the steps by
  * graph ({@link DistinctStepGraphs}) → build each {@link CacheStepGraph} (expose outputs, cut reused
- * branches, remove dead nodes) → write them, or link them into one model and write that → write the
+ * branches, forecast branches from their history, remove dead nodes) → write them, or link them into one model and write that → write the
  * weights once ({@link WeightsFileWriter}) → the manifest ({@link PackageManifestBuilder}).
  */
 public final class ScheduleCompiler {
@@ -130,6 +131,22 @@ public final class ScheduleCompiler {
         return c;
     }
 
+    /** Turns a schedule's forecasts into the forecasts[step][layer] table the planner reads (null: reuse). */
+    public static Forecast[][] forecastTable(Schedule schedule) {
+        Forecast[][] f = new Forecast[schedule.nfe()][schedule.layers()];
+        for (int k = 0; k < schedule.nfe(); k++) {
+            for (Map.Entry<Integer, Forecast> e : schedule.step(k).forecasts().entrySet()) {
+                f[k][e.getKey()] = e.getValue();
+            }
+        }
+        return f;
+    }
+
+    /** The cache flow of a schedule: reuse and forecasts, which step's values each step reads, how long each lives. */
+    public static CachePlan plan(Schedule schedule) {
+        return CachePlan.of(computeTable(schedule), forecastTable(schedule));
+    }
+
     /** Compiles a stepwise package into {@code target}, copying the weights, refusing an existing target. */
     public static Result compile(LoadedModel model, Schedule schedule, Path scheduleFile, Sampler sampler, Path target)
             throws L2cException {
@@ -141,7 +158,7 @@ public final class ScheduleCompiler {
                                  Path target, Options options) throws L2cException {
         long t0 = System.nanoTime();
         checkFits(schedule, scheduleFile, model, sampler);
-        CachePlan plan = CachePlan.of(computeTable(schedule));
+        CachePlan plan = plan(schedule);
         DistinctStepGraphs distinct = DistinctStepGraphs.of(plan);
         PackageManifestBuilder manifest;
         try {
@@ -184,7 +201,7 @@ public final class ScheduleCompiler {
         for (int g = 0; g < distinct.count(); g++) {
             Cancellation.check();
             CachePlan.Step step = distinct.firstUse(g);
-            CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), step.reads(), step.writes());
+            CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), step);
             String name = PackageFiles.stepGraph(g);
             sha.put(name, writeModel(graph.model(), weights, folder.resolve(name)));
             manifest.stepGraph(g, name, graph);
@@ -201,7 +218,7 @@ public final class ScheduleCompiler {
             int g = distinct.graphOf(k);
             return built.computeIfAbsent(g, i -> {
                 CachePlan.Step first = distinct.firstUse(i);
-                CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), first.reads(), first.writes());
+                CacheStepGraph graph = CacheStepGraph.build(model.onnx(), model.layers(), first);
                 manifest.stepGraph(i, null, graph);
                 return graph;
             });

@@ -14,6 +14,7 @@ import dev.l2c.ir.DataType;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.ClipRange;
 import dev.l2c.sampler.SamplingPlan;
+import dev.l2c.schedule.Forecast;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,8 +37,14 @@ import java.util.TreeMap;
  */
 public final class ManifestJson {
     public static final String FORMAT = "l2c-package";
-    /** 2: typed cache outputs, sampler coefficients per step, model interface and guidance, linked packages. */
-    public static final int VERSION = 2;
+    /**
+     * 3: cache inputs carry {@code history} and {@code weight} (forecasts over a layer's last K computed
+     * values). 2: typed cache outputs, sampler coefficients per step, model interface and guidance,
+     * linked packages; still read (every cache input is then plain reuse).
+     */
+    public static final int VERSION = 3;
+    /** The oldest version this l2c reads. */
+    public static final int OLDEST_READ = 2;
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -223,7 +230,8 @@ public final class ManifestJson {
         o.put("layers_computed", st.layersComputed());
         ArrayNode ins = o.putArray("cache_inputs");
         for (PackageManifest.CacheInput i : st.cacheInputs()) {
-            ins.addObject().put("layer", i.layer()).put("name", i.name()).put("from_step", i.fromStep());
+            ins.addObject().put("layer", i.layer()).put("name", i.name()).put("from_step", i.fromStep())
+                    .put("history", i.history()).put("weight", i.weight());
         }
         ArrayNode outs = o.putArray("cache_outputs");
         for (PackageManifest.CacheOutput c : st.cacheOutputs()) {
@@ -268,6 +276,8 @@ public final class ManifestJson {
     /** Field-by-field reading with the path of the field in every message. */
     private static final class Reader {
         private final Path file;
+        /** The version of the manifest being read (fields added later are absent from older ones). */
+        private int version;
 
         Reader(Path file) {
             this.file = file;
@@ -359,9 +369,11 @@ public final class ManifestJson {
             if (!FORMAT.equals(root.path("format").asText())) {
                 throw new InvalidInputException(file, "not an l2c package manifest (\"format\" must be \"" + FORMAT + "\")");
             }
-            if (root.path("version").asInt(-1) != VERSION) {
+            version = root.path("version").asInt(-1);
+            if (!root.path("version").isIntegralNumber() || version < OLDEST_READ || version > VERSION) {
                 throw new InvalidInputException(file, "package version " + root.path("version")
-                        + " is not supported (this l2c reads version " + VERSION + "; recompile the package)");
+                        + " is not supported (this l2c reads versions " + OLDEST_READ + " to " + VERSION
+                        + "; recompile the package)");
             }
             String kindName = text(root, "", "kind");
             PackageManifest.Kind kind = null;
@@ -470,7 +482,7 @@ public final class ManifestJson {
                     throw bad("files", "'" + name + "' has no checksum");
                 }
             }
-            return new PackageManifest(VERSION, text(root, "", "created_by"), kind, source, card, layers, schedule,
+            return new PackageManifest(version, text(root, "", "created_by"), kind, source, card, layers, schedule,
                     sampler, model, guidance, weights, graphs, linked, steps, totals, files);
         }
 
@@ -582,20 +594,24 @@ public final class ManifestJson {
             for (int i = 0; i < ia.size(); i++) {
                 String q = p + "cache_inputs[" + i + "].";
                 JsonNode c = ia.get(i);
-                int layer = cacheLayer(c, q, layers);
+                int layer = (int) integer(c, q, "layer", 0, layers - 1);
+                int history = version >= 3 ? (int) integer(c, q, "history", 0, Forecast.MAX_HISTORY - 1) : 0;
+                double weight = version >= 3 ? number(c, q, "weight") : 1.0;
+                cacheName(c, q, layer, history);
                 int from = (int) integer(c, q, "from_step", 0, Integer.MAX_VALUE);
                 if (from >= k) {
                     throw bad(q + "from_step", "step " + k + " reads layer " + layer + " from step " + from
                             + ", which is not an earlier step");
                 }
-                ins.add(new PackageManifest.CacheInput(layer, CacheNames.of(layer), from));
+                ins.add(new PackageManifest.CacheInput(layer, CacheNames.of(layer, history), from, history, weight));
             }
             List<PackageManifest.CacheOutput> outs = new ArrayList<>();
             JsonNode oa = array(s, p, "cache_outputs");
             for (int i = 0; i < oa.size(); i++) {
                 String q = p + "cache_outputs[" + i + "].";
                 JsonNode c = oa.get(i);
-                int layer = cacheLayer(c, q, layers);
+                int layer = (int) integer(c, q, "layer", 0, layers - 1);
+                cacheName(c, q, layer, 0);
                 int last = (int) integer(c, q, "last_read_step", 0, Integer.MAX_VALUE);
                 if (last <= k) {
                     throw bad(q + "last_read_step", "a cache written at step " + k + " must be read by a later step");
@@ -616,15 +632,14 @@ public final class ManifestJson {
                     integer(s, p, "live_cache_bytes_per_sample", 0, Long.MAX_VALUE));
         }
 
-        /** The layer of a cache entry; its tensor name must be the one the compiler gives that layer. */
-        private int cacheLayer(JsonNode c, String path, int layers) throws InvalidInputException {
-            int layer = (int) integer(c, path, "layer", 0, layers - 1);
+        /** A cache entry's tensor name must be the one the compiler gives that layer and history position. */
+        private void cacheName(JsonNode c, String path, int layer, int history) throws InvalidInputException {
             String name = text(c, path, "name");
-            if (!name.equals(CacheNames.of(layer))) {
-                throw bad(path + "name", "'" + name + "' is not the cache tensor of layer " + layer + " ("
-                        + CacheNames.of(layer) + ")");
+            String expected = CacheNames.of(layer, history);
+            if (!name.equals(expected)) {
+                throw bad(path + "name", "'" + name + "' is not the cache tensor of layer " + layer
+                        + (history == 0 ? "" : " at history " + history) + " (" + expected + ")");
             }
-            return layer;
         }
     }
 }

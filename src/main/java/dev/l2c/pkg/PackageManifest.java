@@ -155,8 +155,17 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
         }
     }
 
-    /** A cache tensor a step reads: its layer, its tensor name, and the step that produced it. */
-    public record CacheInput(int layer, String name, int fromStep) {
+    /**
+     * A cache tensor a step reads: its layer, its input name, the step that produced it, its place in
+     * the layer's history (0: the most recent computed value) and the weight it has in the step's
+     * forecast of the layer (plain reuse: history 0, weight 1). The weights are constants of the step
+     * graph; the manifest states them so a reader can check and explain the package.
+     */
+    public record CacheInput(int layer, String name, int fromStep, int history, double weight) {
+        /** Plain reuse of the value {@code fromStep} computed. */
+        public CacheInput(int layer, String name, int fromStep) {
+            this(layer, name, fromStep, 0, 1.0);
+        }
     }
 
     /** A cache tensor a step writes, and the last step that reads it. */

@@ -32,6 +32,10 @@ import java.util.SplittableRandom;
  *       It answers "does the router's choice of layers matter, or only how many it keeps?"</li>
  *   <li>{@link Kind#L2C_MASK l2c-mask}: the cache steps of the L2C router pattern, all computing the
  *       same fixed set of layers.</li>
+ *   <li>{@link Kind#TAYLORSEER taylorseer} (TaylorSeer, arXiv 2503.06923): the first {@code warmup}
+ *       evaluations full, then one full evaluation every {@code interval}; in between every layer is
+ *       forecast by TaylorSeer's Taylor series of order 1 or 2 from its last computed values
+ *       ({@link ForecastSchedules#taylorSeer}). Warmup 1 gives FORA's refreshes.</li>
  * </ul>
  *
  * <h2>Budgets</h2>
@@ -65,7 +69,8 @@ public final class BaselineSchedules {
         FORA("fora"),
         DEEPCACHE("deepcache"),
         RANDOM("random"),
-        L2C_MASK("l2c-mask");
+        L2C_MASK("l2c-mask"),
+        TAYLORSEER("taylorseer");
 
         private final String id;
 
@@ -147,6 +152,102 @@ public final class BaselineSchedules {
         checkShape(nfe, layers, pattern);
         checkInterval(interval);
         return buildFora(nfe, layers, pattern, interval, Costs.layerEvaluations(layers), null);
+    }
+
+    /** TaylorSeer's default order. */
+    public static final int TAYLORSEER_ORDER = 2;
+    /**
+     * Full evaluations before the first forecast by default: one, which gives FORA's refreshes (the
+     * forecasts then start as reuse and gain order as values accumulate). Measured on the demo DiT
+     * (DDIM-20, interval 3, order 2, 16 images): warmup 2 shifts the refreshes and lost 9 dB of PSNR
+     * against full (23.7 against 33.2 dB). TaylorSeer's own default for FLUX is three.
+     */
+    public static final int TAYLORSEER_WARMUP = 1;
+
+    /**
+     * TaylorSeer: evaluations k &lt; {@code warmup} are full, then every {@code interval}-th
+     * (k − warmup + 1 ≡ 0 mod interval); every other evaluation forecasts every layer with
+     * TaylorSeer's Taylor series of order {@code order} (1 or 2).
+     */
+    public static Schedule taylorSeer(int nfe, int layers, String pattern, int interval, int order, int warmup)
+            throws UsageException {
+        checkShape(nfe, layers, pattern);
+        checkInterval(interval);
+        checkTaylorSeer(order, warmup);
+        return buildTaylorSeer(nfe, layers, pattern, interval, order, warmup, Costs.layerEvaluations(layers), null);
+    }
+
+    /** As {@link #matchBudget} for TaylorSeer with the given order and warmup: the interval is matched. */
+    public static Schedule matchTaylorSeer(int nfe, int layers, String pattern, double removeFraction, int order, int warmup)
+            throws UsageException {
+        checkShape(nfe, layers, pattern);
+        checkTaylorSeer(order, warmup);
+        return matchTaylorSeer(nfe, layers, pattern, removeFraction, order, warmup, Costs.layerEvaluations(layers));
+    }
+
+    /** As {@link #matchBudgetMacs} for TaylorSeer with the given order and warmup. */
+    public static Schedule matchTaylorSeerMacs(int nfe, long[] layerMacs, long fullStepMacs, String pattern,
+                                               double removeFractionOfMacs, int order, int warmup) throws UsageException {
+        checkShape(nfe, layerMacs.length, pattern);
+        checkTaylorSeer(order, warmup);
+        return matchTaylorSeer(nfe, layerMacs.length, pattern, removeFractionOfMacs, order, warmup,
+                Costs.macs(layerMacs, fullStepMacs));
+    }
+
+    private static Schedule matchTaylorSeer(int nfe, int layers, String pattern, double remove, int order, int warmup,
+                                            Costs costs) throws UsageException {
+        if (!(remove >= 0 && remove < 1)) {
+            throw new UsageException("the fraction of compute to remove lies in [0, 1), not " + remove);
+        }
+        double target = (1 - remove) * nfe * costs.fullStep();
+        int best = 1;
+        double bestMiss = Double.POSITIVE_INFINITY;
+        for (int interval = 1; interval <= nfe; interval++) {
+            int full = taylorSeerFullSteps(nfe, interval, warmup);
+            double cost = full * (double) costs.fullStep() + (nfe - full) * (double) costs.nonLayer();
+            double miss = Math.abs(cost - target);
+            if (miss < bestMiss) {
+                bestMiss = miss;
+                best = interval;
+            }
+        }
+        return buildTaylorSeer(nfe, layers, pattern, best, order, warmup, costs, remove);
+    }
+
+    private static boolean taylorSeerFull(int k, int interval, int warmup) {
+        return k < warmup || (k - warmup + 1) % interval == 0;
+    }
+
+    private static int taylorSeerFullSteps(int nfe, int interval, int warmup) {
+        int n = 0;
+        for (int k = 0; k < nfe; k++) {
+            n += taylorSeerFull(k, interval, warmup) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static Schedule buildTaylorSeer(int nfe, int layers, String pattern, int interval, int order, int warmup,
+                                            Costs costs, Double target) {
+        List<ScheduleStep> steps = new ArrayList<>(nfe);
+        for (int k = 0; k < nfe; k++) {
+            steps.add(taylorSeerFull(k, interval, warmup) ? ScheduleStep.full(layers) : ScheduleStep.cache());
+        }
+        Schedule refresh = new Schedule(layers, pattern, steps, Map.of(), List.of());
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("interval", interval);
+        params.put("order", order);
+        params.put("warmup", warmup);
+        return finish(ForecastSchedules.taylorSeer(refresh, order), Kind.TAYLORSEER, params, costs, nfe, target);
+    }
+
+    private static void checkTaylorSeer(int order, int warmup) throws UsageException {
+        if (order < 1 || order > ForecastSchedules.MAX_ORDER) {
+            throw new UsageException("TaylorSeer's order is 1 or " + ForecastSchedules.MAX_ORDER + ", not " + order);
+        }
+        if (warmup < 1) {
+            throw new UsageException("TaylorSeer's warmup counts the full evaluations before the first forecast, at least 1 (the"
+                    + " first evaluation has nothing to forecast from), not " + warmup);
+        }
     }
 
     /**
@@ -354,6 +455,7 @@ public final class BaselineSchedules {
                 double layerBudget = Math.max(0, Math.min(cacheSteps * (double) costs.layerSum(), target - fixed));
                 yield buildRandom(nfe, layers, pattern, layerBudget, seed, costs, remove);
             }
+            case TAYLORSEER -> matchTaylorSeer(nfe, layers, pattern, remove, TAYLORSEER_ORDER, TAYLORSEER_WARMUP, costs);
             case L2C_MASK -> {
                 int cacheSteps = l2cCacheSteps(nfe, pattern).length;
                 int[] best = null;

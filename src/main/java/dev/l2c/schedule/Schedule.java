@@ -130,6 +130,10 @@ public final class Schedule {
         if (!steps.get(0).full()) {
             return "step 0 must be full: the first evaluation has no cached values to reuse";
         }
+        String history = historyProblem(layers, steps);
+        if (history != null) {
+            return history;
+        }
         if (!scores.isEmpty()) {
             if (scores.size() != steps.size()) {
                 return "scores has " + scores.size() + " entries but the schedule has " + steps.size() + " steps";
@@ -150,6 +154,65 @@ public final class Schedule {
             }
         }
         return null;
+    }
+
+    /**
+     * Why a forecast reads more history than the schedule provides, or null: a forecast of layer j
+     * at step k with K weights needs K earlier evaluations that computed j.
+     */
+    private static String historyProblem(int layers, List<ScheduleStep> steps) {
+        int[] computedSoFar = new int[layers];
+        for (int k = 0; k < steps.size(); k++) {
+            ScheduleStep s = steps.get(k);
+            for (Map.Entry<Integer, Forecast> e : s.forecasts().entrySet()) {
+                int j = e.getKey();
+                int need = e.getValue().history();
+                if (computedSoFar[j] < need) {
+                    return "step " + k + ": layer " + j + " is forecast from its last " + need + " computed values, but only "
+                            + computedSoFar[j] + " earlier step" + (computedSoFar[j] == 1 ? "" : "s") + " computed it";
+                }
+            }
+            for (int j = 0; j < layers; j++) {
+                if (s.full() || s.computes(j)) {
+                    computedSoFar[j]++;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Whether any step forms a layer otherwise than by plain reuse (the schedule needs format version 2). */
+    public boolean hasForecasts() {
+        for (ScheduleStep s : steps) {
+            if (s.hasForecasts()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The {@code count} most recent evaluations before {@code step} that computed {@code layer}, most
+     * recent first: the history a forecast at {@code step} reads.
+     *
+     * @throws IllegalArgumentException when fewer than {@code count} earlier evaluations computed it
+     */
+    public int[] computedBefore(int step, int layer, int count) {
+        if (step < 1 || step > nfe()) {
+            throw new IllegalArgumentException("step " + step + " has no earlier evaluation in 0.." + (nfe() - 1));
+        }
+        int[] out = new int[count];
+        int found = 0;
+        for (int k = step - 1; k >= 0 && found < count; k--) {
+            if (steps.get(k).full() || steps.get(k).computes(layer)) {
+                out[found++] = k;
+            }
+        }
+        if (found < count) {
+            throw new IllegalArgumentException("layer " + layer + " was computed " + found + " times before step " + step
+                    + ", not " + count);
+        }
+        return out;
     }
 
     /** Model evaluations the schedule covers (the sampler's NFE). */

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Reads and writes schedule files: JSON, described for users in {@code schedules/FORMAT.md}.
@@ -53,7 +54,10 @@ import java.util.Set;
  */
 public final class ScheduleJson {
     public static final String FORMAT = "l2c-schedule";
-    public static final int VERSION = 1;
+    /** Version 1: reuse only. */
+    public static final int VERSION_REUSE = 1;
+    /** Version 2: cache steps may forecast layers from their last K computed values ({@code "forecast"}). */
+    public static final int VERSION = 2;
     private static final Set<String> FIELDS =
             Set.of("format", "version", "nfe", "layers", "pattern", "steps", "provenance", "scores");
 
@@ -92,7 +96,8 @@ public final class ScheduleJson {
             g.setPrettyPrinter(new ShallowPrettyPrinter());
             g.writeStartObject();
             g.writeStringField("format", FORMAT);
-            g.writeNumberField("version", VERSION);
+            // version 1 where it suffices, so that a reuse-only schedule stays readable by older l2c
+            g.writeNumberField("version", schedule.hasForecasts() ? VERSION : VERSION_REUSE);
             g.writeNumberField("nfe", schedule.nfe());
             g.writeNumberField("layers", schedule.layers());
             g.writeStringField("pattern", schedule.pattern());
@@ -104,6 +109,9 @@ public final class ScheduleJson {
                     int[] computed = s.computed();
                     g.writeFieldName("compute");
                     g.writeArray(computed, 0, computed.length);
+                    if (s.hasForecasts()) {
+                        writeForecasts(g, s);
+                    }
                 }
                 g.writeEndObject();
             }
@@ -130,6 +138,28 @@ public final class ScheduleJson {
         }
     }
 
+    /** The step's forecasts, layers with the same weights grouped, groups in order of their first layer. */
+    private static void writeForecasts(JsonGenerator g, ScheduleStep s) throws IOException {
+        Map<Forecast, List<Integer>> groups = new LinkedHashMap<>();
+        s.forecasts().forEach((layer, f) -> groups.computeIfAbsent(f, x -> new ArrayList<>()).add(layer));
+        g.writeArrayFieldStart("forecast");
+        for (Map.Entry<Forecast, List<Integer>> e : groups.entrySet()) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("layers");
+            for (int layer : e.getValue()) {
+                g.writeNumber(layer);
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("weights");
+            for (double w : e.getKey().weights()) {
+                g.writeNumber(w);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
     private static String firstLine(String s) {
         if (s == null) {
             return "unreadable";
@@ -141,6 +171,7 @@ public final class ScheduleJson {
     /** Turns a JSON tree into a Schedule, failing on the first problem with a message naming the file. */
     private static final class Parser {
         private final Path file;
+        private int version;
 
         Parser(Path file) {
             this.file = file;
@@ -163,12 +194,14 @@ public final class ScheduleJson {
             }
             JsonNode version = root.get("version");
             if (version == null || !version.isIntegralNumber()) {
-                throw bad("\"version\" must be an integer (this l2c reads version " + VERSION + "), found " + describe(version));
+                throw bad("\"version\" must be an integer (this l2c reads versions " + VERSION_REUSE + " and " + VERSION
+                        + "), found " + describe(version));
             }
-            if (!version.canConvertToInt() || version.intValue() != VERSION) {
-                throw bad("unsupported version " + version.asText() + "; this l2c reads version " + VERSION
-                        + " only (re-create the schedule with this l2c)");
+            if (!version.canConvertToInt() || version.intValue() < VERSION_REUSE || version.intValue() > VERSION) {
+                throw bad("unsupported version " + version.asText() + "; this l2c reads versions " + VERSION_REUSE + " and "
+                        + VERSION + " (re-create the schedule with this l2c)");
             }
+            this.version = version.intValue();
             for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
                 String name = it.next();
                 if (!FIELDS.contains(name)) {
@@ -222,8 +255,12 @@ public final class ScheduleJson {
             }
             for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
                 String name = it.next();
-                if (!name.equals("mode") && !name.equals("compute")) {
-                    throw bad("step " + k + " has an unknown field \"" + name + "\" (a step has \"mode\" and, for a cache step, \"compute\")");
+                if (name.equals("forecast") && version < VERSION) {
+                    throw bad("step " + k + " has \"forecast\", which needs \"version\": " + VERSION);
+                }
+                if (!name.equals("mode") && !name.equals("compute") && !name.equals("forecast")) {
+                    throw bad("step " + k + " has an unknown field \"" + name + "\" (a step has \"mode\" and, for a cache step,"
+                            + " \"compute\" and optionally \"forecast\")");
                 }
             }
             String m = mode.isTextual() ? mode.asText() : "";
@@ -231,6 +268,9 @@ public final class ScheduleJson {
                 case "full" -> {
                     if (node.has("compute")) {
                         throw bad("step " + k + " is full, so it computes every layer; remove its \"compute\" list or make it a cache step");
+                    }
+                    if (node.has("forecast")) {
+                        throw bad("step " + k + " is full, so it forecasts nothing; remove its \"forecast\" list or make it a cache step");
                     }
                     return ScheduleStep.full(layers);
                 }
@@ -257,10 +297,66 @@ public final class ScheduleJson {
                         seen[layer] = true;
                         layerList[i] = layer;
                     }
-                    return ScheduleStep.cache(layerList);
+                    ScheduleStep step = ScheduleStep.cache(layerList);
+                    JsonNode forecast = node.get("forecast");
+                    return forecast == null ? step : step.withForecasts(forecasts(forecast, k, layers, seen));
                 }
                 default -> throw bad("step " + k + " has unknown mode " + describe(mode) + " (expected \"full\" or \"cache\")");
             }
+        }
+
+        /** A cache step's {@code "forecast"} list: groups of layers not computed, each with its weights. */
+        private Map<Integer, Forecast> forecasts(JsonNode node, int k, int layers, boolean[] computed)
+                throws InvalidInputException {
+            if (!node.isArray()) {
+                throw bad("step " + k + ": \"forecast\" must be a list of {\"layers\": [...], \"weights\": [...]}, found "
+                        + describe(node));
+            }
+            Map<Integer, Forecast> out = new TreeMap<>();
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode group = node.get(i);
+                String where = "step " + k + ": forecast " + i;
+                if (!group.isObject() || !group.has("layers") || !group.has("weights") || group.size() != 2) {
+                    throw bad(where + " must be {\"layers\": [...], \"weights\": [...]}, found " + describe(group));
+                }
+                JsonNode weightsNode = group.get("weights");
+                if (!weightsNode.isArray()) {
+                    throw bad(where + ": \"weights\" must be a list of numbers, found " + describe(weightsNode));
+                }
+                double[] weights = new double[weightsNode.size()];
+                for (int w = 0; w < weights.length; w++) {
+                    JsonNode v = weightsNode.get(w);
+                    if (!v.isNumber()) {
+                        throw bad(where + ": weights are numbers, found " + describe(v));
+                    }
+                    weights[w] = v.decimalValue().doubleValue();
+                }
+                JsonNode layersNode = group.get("layers");
+                if (!layersNode.isArray() || layersNode.isEmpty()) {
+                    throw bad(where + ": \"layers\" must be a non-empty list of layer indices, found " + describe(layersNode));
+                }
+                for (JsonNode v : layersNode) {
+                    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                        throw bad(where + ": layer indices are integers, found " + describe(v));
+                    }
+                    int layer = v.intValue();
+                    if (layer < 0 || layer >= layers) {
+                        throw bad("step " + k + ": forecast of layer " + layer + " is out of range; the schedule has " + layers
+                                + " layers (0.." + (layers - 1) + ")");
+                    }
+                    if (computed[layer]) {
+                        throw bad("step " + k + ": layer " + layer + " is computed, so it cannot also be forecast");
+                    }
+                    String problem = Forecast.problem(weights);
+                    if (problem != null) {
+                        throw bad("step " + k + ": layer " + layer + ": " + problem);
+                    }
+                    if (out.put(layer, new Forecast(weights)) != null) {
+                        throw bad("step " + k + ": layer " + layer + " has two forecasts");
+                    }
+                }
+            }
+            return out;
         }
 
         private List<float[]> scores(JsonNode node) throws InvalidInputException {

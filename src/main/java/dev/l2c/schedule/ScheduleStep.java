@@ -1,6 +1,10 @@
 package dev.l2c.schedule;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * What one model evaluation does with the cacheable layers: a full step computes every layer and
@@ -12,13 +16,31 @@ import java.util.Arrays;
  * decide so); it is still a cache step, kept apart from a full step because that is what its source
  * said.
  *
- * @param full     whether the step computes every layer
- * @param computed the layers computed, ascending
+ * <p>A layer a cache step does not compute is, by default, reused as it is; {@code forecasts} may
+ * instead give it a {@link Forecast}: a linear combination of its last K computed values. Only
+ * forecasts other than plain reuse are kept, so a step that reuses everything equals the same step
+ * written without forecasts. Whether each forecast has the history it reads is a property of the
+ * whole schedule ({@link Schedule}).
+ *
+ * @param full      whether the step computes every layer
+ * @param computed  the layers computed, ascending
+ * @param forecasts by layer not computed, how its value is formed when it is not plain reuse
  */
-public record ScheduleStep(boolean full, int[] computed) {
+public record ScheduleStep(boolean full, int[] computed, SortedMap<Integer, Forecast> forecasts) {
+
+    public ScheduleStep(boolean full, int[] computed) {
+        this(full, computed, new TreeMap<>());
+    }
 
     public ScheduleStep {
         computed = computed.clone();
+        TreeMap<Integer, Forecast> kept = new TreeMap<>();
+        for (Map.Entry<Integer, Forecast> e : forecasts.entrySet()) {
+            if (!e.getValue().isReuse()) {
+                kept.put(e.getKey(), e.getValue());
+            }
+        }
+        forecasts = Collections.unmodifiableSortedMap(kept);
         for (int i = 0; i < computed.length; i++) {
             if (computed[i] < 0) {
                 throw new IllegalArgumentException("negative layer index " + computed[i]);
@@ -29,6 +51,14 @@ public record ScheduleStep(boolean full, int[] computed) {
             }
             if (full && computed[i] != i) {
                 throw new IllegalArgumentException("a full step computes layers 0..L-1, not " + Arrays.toString(computed));
+            }
+        }
+        for (int layer : forecasts.keySet()) {
+            if (layer < 0) {
+                throw new IllegalArgumentException("negative layer index " + layer + " in a forecast");
+            }
+            if (Arrays.binarySearch(computed, layer) >= 0) {
+                throw new IllegalArgumentException("layer " + layer + " is computed at this step, so it has no forecast");
             }
         }
     }
@@ -54,6 +84,24 @@ public record ScheduleStep(boolean full, int[] computed) {
         return new ScheduleStep(false, sorted);
     }
 
+    /** This cache step with {@code forecasts} for (some of) the layers it does not compute. */
+    public ScheduleStep withForecasts(Map<Integer, Forecast> forecasts) {
+        if (full) {
+            throw new IllegalArgumentException("a full step computes every layer; it forecasts none");
+        }
+        return new ScheduleStep(false, computed, new TreeMap<>(forecasts));
+    }
+
+    /** How this step forms layer {@code layer}'s value when it does not compute it: reuse unless a forecast says otherwise. */
+    public Forecast forecast(int layer) {
+        return forecasts.getOrDefault(layer, Forecast.REUSE);
+    }
+
+    /** Whether any layer is formed otherwise than by plain reuse. */
+    public boolean hasForecasts() {
+        return !forecasts.isEmpty();
+    }
+
     /** A copy of the computed layers, ascending. */
     @Override
     public int[] computed() {
@@ -69,23 +117,25 @@ public record ScheduleStep(boolean full, int[] computed) {
         return full ? layers : computed.length;
     }
 
-    /** The largest layer index this step names, or -1 when it names none. */
+    /** The largest layer index this step names (computed or forecast), or -1 when it names none. */
     int maxLayer() {
-        return computed.length == 0 ? -1 : computed[computed.length - 1];
+        int m = computed.length == 0 ? -1 : computed[computed.length - 1];
+        return forecasts.isEmpty() ? m : Math.max(m, forecasts.lastKey());
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ScheduleStep s && s.full == full && Arrays.equals(s.computed, computed);
+        return o instanceof ScheduleStep s && s.full == full && Arrays.equals(s.computed, computed)
+                && s.forecasts.equals(forecasts);
     }
 
     @Override
     public int hashCode() {
-        return Boolean.hashCode(full) * 31 + Arrays.hashCode(computed);
+        return (Boolean.hashCode(full) * 31 + Arrays.hashCode(computed)) * 31 + forecasts.hashCode();
     }
 
     @Override
     public String toString() {
-        return full ? "full" : "cache" + Arrays.toString(computed);
+        return full ? "full" : "cache" + Arrays.toString(computed) + (forecasts.isEmpty() ? "" : " " + forecasts);
     }
 }
