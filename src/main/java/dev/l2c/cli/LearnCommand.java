@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
 import dev.l2c.io.AtomicOutput;
+import dev.l2c.learn.ForecastKind;
+import dev.l2c.learn.ForecastLearner;
 import dev.l2c.learn.LearnOptions;
 import dev.l2c.learn.LearnedSchedule;
 import dev.l2c.learn.ScheduleLearner;
@@ -62,6 +64,15 @@ final class LearnCommand implements Callable<Integer> {
             "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image."})
     String weighting;
 
+    @Option(names = "--forecast", defaultValue = "reuse", paramLabel = "KIND", description = {
+            "reuse (default): L2C's schedules, layers reused at the published routers' cache steps;",
+            "taylor1, taylor2, learned: the learner also chooses which evaluations refresh the layers, and every",
+            "other evaluation forecasts each layer from its last computed values: a polynomial of degree 1 or 2",
+            "over the model time, or weights fitted by least squares in the calibration rollout (per layer or",
+            "per step, chosen on held-out images). Candidates are measured by running the sampler with them;",
+            "the objective is the final samples' distance to the full sampler's. Needs --budget."})
+    String forecast;
+
     @Option(names = "--images", defaultValue = "16", description = "Calibration images (default 16; the model batch is doubled by guidance).")
     int images;
 
@@ -107,6 +118,23 @@ final class LearnCommand implements Callable<Integer> {
                 noiseOptions.seed, noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
                 new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
         options.check();
+        ForecastKind kind = ForecastKind.parse(forecast);
+        if (kind != ForecastKind.REUSE) {
+            if (report != null) {
+                throw new UsageException("--report describes the reuse learner's error model; the forecast learner records"
+                        + " its measurements in the schedule's provenance");
+            }
+            LoadedModel m = modelOptions.load(model);
+            ForecastLearner.Result r = ForecastLearner.learn(m, options, kind);
+            ScheduleJson.write(r.schedule(), output);
+            System.out.printf(Locale.ROOT, "wrote %s: %d of %d layer evaluations computed, %.2f%% of the %s removed, %s"
+                            + " forecasts; final samples vs the full sampler's on the calibration noise: PSNR %.2f dB"
+                            + " (MSE %.4g); %d rollouts, %d model evaluations in %.1f s%n",
+                    output, r.schedule().layerEvaluations(), r.schedule().totalLayerEvaluations(), 100 * r.achievedRemove(),
+                    budgetUnit, kind.id, r.calibrationPsnr(), r.calibrationMse(), r.rollouts(), r.modelEvaluations(),
+                    r.seconds());
+            return 0;
+        }
         LoadedModel m = modelOptions.load(model);
         LearnedSchedule learned = ScheduleLearner.learn(m, options);
         ScheduleJson.write(learned.schedule(), output);

@@ -55,6 +55,25 @@ final class BranchCache implements AutoCloseable {
         dst.put(src);
     }
 
+    /** Elements of layer {@code layer}'s value. */
+    int elements(int layer) {
+        return buffers[layer].capacity();
+    }
+
+    /** Copies layer {@code layer}'s value into {@code out} (of {@link #elements} floats). */
+    void read(int layer, float[] out) {
+        FloatBuffer src = buffers[layer].duplicate();
+        src.clear();
+        src.get(out);
+    }
+
+    /** Sets layer {@code layer}'s value from {@code values} (of {@link #elements} floats). */
+    void write(int layer, float[] values) {
+        FloatBuffer dst = buffers[layer].duplicate();
+        dst.clear();
+        dst.put(values);
+    }
+
     @Override
     public void close() {
         for (OnnxTensor t : tensors) {

@@ -2,6 +2,7 @@ package dev.l2c.compiler;
 
 import dev.l2c.compiler.CachePlan.Lifetime;
 import dev.l2c.compiler.CachePlan.Step;
+import dev.l2c.schedule.Forecast;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -90,5 +91,36 @@ class CachePlanTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CachePlan.of(new boolean[][]{{T, F}, {T, T}}));
         assertTrue(e.getMessage().contains("step 0 reuses layer 1"), e.getMessage());
+    }
+    @Test
+    void aForecastReadsTheLayersLastComputedValuesAndKeepsEachAliveUntilItsLastReader() {
+        // one layer: computed at 0, 1 and 3; step 2 and step 4 forecast it from the last two values
+        Forecast linear = Forecast.of(2, -1);
+        CachePlan plan = CachePlan.of(new boolean[][]{{T}, {T}, {F}, {T}, {F}},
+                new Forecast[][]{{null}, {null}, {linear}, {null}, {linear}});
+        assertEquals(List.of(new CachePlan.CacheRead(0, 0, 1, 2.0), new CachePlan.CacheRead(0, 1, 0, -1.0)),
+                plan.step(2).inputs(), "most recent first, with the forecast's weights");
+        assertEquals(List.of(new CachePlan.CacheRead(0, 0, 3, 2.0), new CachePlan.CacheRead(0, 1, 1, -1.0)),
+                plan.step(4).inputs(), "step 1's value is read again at step 4");
+        assertArrayEquals(new int[]{1}, plan.step(2).readFrom(), "the most recent producer");
+        assertEquals(List.of(new Lifetime(0, 0, 2), new Lifetime(0, 1, 4), new Lifetime(0, 3, 4)), plan.lifetimes());
+        assertEquals(2, plan.liveDuring(3).size(), "step 1's value waits for step 4 while step 3 writes its own");
+        assertEquals(linear, plan.step(2).forecastOf(0));
+        assertTrue(plan.step(2).sameGraphAs(plan.step(4)), "same reads, forecasts and writes");
+    }
+
+    @Test
+    void stepsWithOtherForecastWeightsRunOtherGraphs() {
+        CachePlan plan = CachePlan.of(new boolean[][]{{T}, {T}, {F}, {F}},
+                new Forecast[][]{{null}, {null}, {Forecast.of(2, -1)}, {Forecast.of(3, -2)}});
+        assertFalse(plan.step(2).sameGraphAs(plan.step(3)), "the weights are constants of the graph");
+        assertEquals(3, DistinctStepGraphs.of(plan).count());
+    }
+
+    @Test
+    void aForecastDeeperThanTheHistoryIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CachePlan.of(
+                new boolean[][]{{T}, {F}}, new Forecast[][]{{null}, {Forecast.of(2, -1)}}));
+        assertTrue(e.getMessage().contains("step 1 forecasts layer 0 from 2 computed values, but only 1"), e.getMessage());
     }
 }

@@ -83,6 +83,25 @@ class ScheduleJsonTest {
     }
 
     @Test
+    void forecastScheduleRoundTripsAsVersion2AndReuseOnlyStaysVersion1() throws Exception {
+        Schedule taylor = BaselineSchedules.taylorSeer(12, 6, Schedule.DIT_DDIM, 3, 2, 1);
+        assertTrue(taylor.hasForecasts());
+        Path f = tmp.resolve("taylor.json");
+        ScheduleJson.write(taylor, f);
+        assertTrue(Files.readString(f).contains("\"version\": 2"));
+        Schedule back = ScheduleJson.read(f);
+        assertEquals(taylor, back);
+        // weights survive the decimal text bit for bit
+        assertArrayEquals(taylor.step(5).forecast(3).weights(), back.step(5).forecast(3).weights());
+
+        Schedule fora = BaselineSchedules.fora(12, 6, Schedule.DIT_DDIM, 3);
+        Path g = tmp.resolve("fora.json");
+        ScheduleJson.write(fora, g);
+        assertTrue(Files.readString(g).contains("\"version\": 1"), "version 1 suffices without forecasts");
+        assertEquals(fora, ScheduleJson.read(g));
+    }
+
+    @Test
     void acceptsComputeListsInAnyOrderAndWithoutOptionalFields() throws Exception {
         Path f = Files.writeString(tmp.resolve("min.json"), """
                 {"format": "l2c-schedule", "version": 1, "nfe": 2, "layers": 4, "pattern": "free",
@@ -96,14 +115,33 @@ class ScheduleJsonTest {
     static Stream<Arguments> invalidFiles() {
         String head = "\"format\": \"l2c-schedule\", \"version\": 1, \"nfe\": 2, \"layers\": 4, ";
         String steps = "\"steps\": [{\"mode\": \"full\"}, {\"mode\": \"cache\", \"compute\": [1]}]";
+        String v2 = head.replace("\"version\": 1", "\"version\": 2");
+        String forecast = "\"steps\": [{\"mode\": \"full\"}, {\"mode\": \"cache\", \"compute\": [1],"
+                + " \"forecast\": [{\"layers\": [0], \"weights\": [2.0, -1.0]}]}]";
         return Stream.of(
                 Arguments.of("not JSON", "{\"format\": \"l2c-schedule\",", "not valid JSON"),
                 Arguments.of("empty", "", "is empty; expected a schedule"),
                 Arguments.of("array", "[1, 2]", "expected a JSON object"),
                 Arguments.of("wrong format", "{\"format\": \"onnx\", \"version\": 1}", "\"format\" is \"onnx\" but an l2c schedule has"),
                 Arguments.of("no format", "{\"version\": 1}", "no \"format\" field"),
-                Arguments.of("future version", "{\"format\": \"l2c-schedule\", \"version\": 2}",
-                        "unsupported version 2; this l2c reads version 1"),
+                Arguments.of("future version", "{\"format\": \"l2c-schedule\", \"version\": 3}",
+                        "unsupported version 3; this l2c reads versions 1 and 2"),
+                Arguments.of("forecast in version 1", "{" + head + "\"pattern\": \"free\", " + forecast.replace("[2.0, -1.0]", "[1.0]") + "}",
+                        "step 1 has \"forecast\", which needs \"version\": 2"),
+                Arguments.of("forecast beyond history", "{" + v2 + "\"pattern\": \"free\", " + forecast + "}",
+                        "step 1: layer 0 is forecast from its last 2 computed values, but only 1 earlier step computed it"),
+                Arguments.of("forecast too deep", "{" + v2 + "\"pattern\": \"free\", " + forecast.replace("[2.0, -1.0]", "[1, 1, 1, 1]") + "}",
+                        "step 1: layer 0: a forecast combines 1 to 3 computed values, not 4"),
+                Arguments.of("forecast not finite", "{" + v2 + "\"pattern\": \"free\", " + forecast.replace("[2.0, -1.0]", "[1e400]") + "}",
+                        "step 1: layer 0: forecast weight Infinity is not finite"),
+                Arguments.of("forecast of a computed layer", "{" + v2 + "\"pattern\": \"free\", " + forecast.replace("[0]", "[1]") + "}",
+                        "step 1: layer 1 is computed, so it cannot also be forecast"),
+                Arguments.of("forecast twice", "{" + v2 + "\"pattern\": \"free\", " + forecast.replace("[0]", "[0, 0]").replace("[2.0, -1.0]", "[1.5]") + "}",
+                        "step 1: layer 0 has two forecasts"),
+                Arguments.of("forecast on a full step", "{" + v2 + "\"pattern\": \"free\", \"steps\": [{\"mode\": \"full\","
+                        + " \"forecast\": []}, {\"mode\": \"full\"}]}", "step 0 is full, so it forecasts nothing"),
+                Arguments.of("forecast weights missing", "{" + v2 + "\"pattern\": \"free\", " + forecast.replace(", \"weights\": [2.0, -1.0]", "") + "}",
+                        "step 1: forecast 0 must be {\"layers\": [...], \"weights\": [...]}"),
                 Arguments.of("nfe/steps mismatch", "{" + head.replace("\"nfe\": 2", "\"nfe\": 3") + "\"pattern\": \"free\", " + steps + "}",
                         "\"nfe\" is 3 but \"steps\" has 2 entries"),
                 Arguments.of("layer out of range", "{" + head + "\"pattern\": \"free\", " + steps.replace("[1]", "[1, 4]") + "}",
