@@ -23,7 +23,16 @@ class OnnxCheckerTest {
     @Test
     void everyCompiledGraphPassesTheFullCheck(@TempDir Path tmp) throws Exception {
         OnnxChecker.assumeAvailable();
+        // forecast schedules: TaylorSeer's order-2 forecasts (three history inputs, Mul/Add in front of each branch)
+        Path ditTaylor = tmp.resolve("dit-taylorseer.json");
+        Path uvitTaylor = tmp.resolve("uvit-taylorseer.json");
+        assertEquals(0, Main.run("schedule", "baseline", "taylorseer", "--nfe", "20", "--layers", "24", "--pattern", "dit-ddim",
+                "--interval", "3", "-o", ditTaylor.toString()));
+        assertEquals(0, Main.run("schedule", "baseline", "taylorseer", "--nfe", "20", "--layers", "26", "--pattern",
+                "uvit-dpm2s", "--interval", "2", "-o", uvitTaylor.toString()));
         String[][] packages = {
+                {"onnx-models/dit_fmnist.onnx", ditTaylor.toString(), "dit-taylorseer"},
+                {"onnx-models/uvit_fmnist.onnx", uvitTaylor.toString(), "uvit-taylorseer"},
                 {"onnx-models/dit_fmnist.onnx", "schedules/dit_fmnist_ddim20_reference.json", "dit-reference"},
                 {"onnx-models/dit_fmnist.onnx", "schedules/dit_fmnist_ddim20_learned_r35.json", "dit-learned"},
                 {"onnx-models/uvit_fmnist.onnx", "schedules/uvit_fmnist_dpm2s20_reference.json", "uvit-reference"},
@@ -45,8 +54,8 @@ class OnnxCheckerTest {
             }
         }
         Map<String, String> results = OnnxChecker.check(tmp, folders);
-        assertTrue(results.size() >= 4 * 3 + 4 * 2, "graphs checked: " + results.keySet());
-        assertTrue(results.keySet().stream().filter(k -> k.endsWith("/sampling_run.onnx")).count() == 8,
+        assertTrue(results.size() >= 6 * 3 + 6 * 2, "graphs checked: " + results.keySet());
+        assertTrue(results.keySet().stream().filter(k -> k.endsWith("/sampling_run.onnx")).count() == 12,
                 "every linked model checked: " + results.keySet());
         List<String> failures = new ArrayList<>();
         results.forEach((graph, failure) -> {

@@ -61,7 +61,12 @@ class NodeExamplesTest {
     @Test
     void nodeRunsLinkedAndStepwisePackagesLikeL2cSample(@TempDir Path tmp) throws Exception {
         assumeNode();
+        // a forecast package: TaylorSeer's order-2 forecasts read three history tensors per layer
+        Path taylor = tmp.resolve("taylorseer.json");
+        assertEquals(0, Main.run("schedule", "baseline", "taylorseer", "--nfe", "20", "--layers", "24", "--pattern", "dit-ddim",
+                "--interval", "3", "-o", taylor.toString()));
         String[][] cases = {
+                {"onnx-models/dit_fmnist.onnx", taylor.toString(), "dit-taylorseer"},
                 {"onnx-models/dit_fmnist.onnx", "schedules/dit_fmnist_ddim20_learned_r35.json", "dit-ddim"},
                 {"onnx-models/uvit_fmnist.onnx", "schedules/uvit_fmnist_dpm2s20_learned_r35.json", "uvit-dpm2s"},
         };
