@@ -45,7 +45,7 @@ import java.util.concurrent.Callable;
         + "alike, and measure their quality: PSNR and max |diff| against the full schedule from the same noise, and "
         + "(--fd N) the Frechet distance of N class-balanced samples to the Fashion-MNIST test set.",
         "--suite adds: the full loop, the reference L2C-style mask, and baselines matched to its compute (fewer steps, "
-        + "FORA, DeepCache, random layers), plus more fewer-steps points for the curve.",
+        + "FORA, TaylorSeer, DeepCache, random layers), plus more fewer-steps points for the curve.",
         "Writes results.md, results.json, a quality-vs-latency chart and one sample grid per schedule into --out."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
@@ -239,7 +239,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UsageException("--remove values must be in [0, 1)");
             }
             String suffix = remove == null ? "-matched" : String.format(Locale.ROOT, "-r%02d", Math.round(100 * target));
-            for (String kind : List.of("fewer-steps", "fora", "deepcache", "random")) {
+            for (String kind : List.of("fewer-steps", "fora", "taylorseer", "deepcache", "random")) {
                 Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, noiseOptions.seed);
                 double achieved = BaselineSchedules.removedMacFraction(s, layerMacs, fullMacs, nfe);
                 // a baseline whose parameter grid has nothing near the budget (FORA: 0 % or 50 % of a

@@ -12,8 +12,8 @@ import java.util.List;
  * ({@link ForecastLearner}) and forecast in between: {@link #TAYLOR1} and {@link #TAYLOR2}
  * extrapolate a polynomial of degree 1 or 2 over the model time through the layer's last two or
  * three computed values; {@link #LEARNED} fits the weights by least squares in the calibration
- * rollout (L2P), per layer or per step, whichever predicts held-out images better, falling back to
- * {@link #TAYLOR2}'s weights where neither does.
+ * rollout (L2P), per layer or per step (or chosen on held-out images), and keeps whichever of the
+ * fits and the two polynomials brings the final samples closest to the full sampler's.
  */
 public enum ForecastKind {
     REUSE("reuse", 0),

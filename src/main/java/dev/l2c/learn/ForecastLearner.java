@@ -42,8 +42,10 @@ import java.util.TreeMap;
  *   <li><b>Partial refreshes</b>: budget the full steps leave over is spent on the (evaluation, layer)
  *       forecasts with the largest measured relative error per unit cost; kept only if the measured
  *       error of the final samples falls.</li>
- *   <li><b>Weights</b> ({@link ForecastKind#LEARNED}): fitted step by step in one more rollout
- *       ({@link ForecastRollout.Mode#FIT}).</li>
+ *   <li><b>Weights</b> ({@link ForecastKind#LEARNED}): fitted step by step by least squares
+ *       ({@link ForecastRollout.Mode#FIT}: per layer, per step, or chosen on held-out images), each
+ *       fit a rollout of its own; the schedule keeps whichever of these, taylor2's and taylor1's
+ *       weights brings the final samples closest to the full sampler's.</li>
  * </ol>
  * Budget semantics are {@link ScheduleLearner}'s: the fraction of layer evaluations, or of MACs,
  * removed against N full evaluations; in MACs, the forecasts' own multiply-accumulates (one per weight
@@ -103,7 +105,7 @@ public final class ForecastLearner {
         double[] times = setup.sampler().modelTimes();
         ForecastSchedules.Rule rule = (history, k) -> ForecastSchedules.polynomial(history, k, kind.order, times);
         List<int[]> family = placements(n, m);
-        int planned = family.size() + 2 * (m - 1) + 2 + (kind == ForecastKind.LEARNED ? FIT_MODES.length + 1 : 1);
+        int planned = family.size() + 2 * (m - 1) + 2 + (kind == ForecastKind.LEARNED ? FIT_MODES.length + kind.order : 1);
         try (ForecastRollout rollout = new ForecastRollout(model, setup, options.runtime());
              Progress progress = Progress.start("learning (rollouts)", planned, options.progress())) {
             Search search = new Search(rollout, progress, n, l);
@@ -155,11 +157,27 @@ public final class ForecastLearner {
             Map<String, Double> fitResults = new LinkedHashMap<>();
             String fit = null;
             if (kind == ForecastKind.LEARNED) {
-                // the rule's weights unless a fit measurably brings the final samples closer
+                // taylor2's weights unless taylor1's or a fit measurably bring the final samples closer
                 forecasts = rollout.run(computes, rule, ForecastRollout.Mode.FIXED).forecasts();
                 search.rollouts++;
                 finalMse = bestMse;
-                fit = "rule";
+                fit = "taylor" + kind.order;
+                fitResults.put(fit, bestMse);
+                // the lower-order polynomial too: on long samplers (DDIM-50) extrapolating a line can beat a parabola
+                for (int order = 1; order < kind.order; order++) {
+                    int o = order;
+                    ForecastSchedules.Rule lower = (history, k) -> ForecastSchedules.polynomial(history, k, o, times);
+                    ForecastRollout.Result r = rollout.run(computes, lower, ForecastRollout.Mode.FIXED);
+                    search.rollouts++;
+                    progress.step(0);
+                    double e = LearnMath.mse(r.samples(), search.reference);
+                    fitResults.put("taylor" + o, e);
+                    if (e < finalMse) {
+                        finalMse = e;
+                        forecasts = r.forecasts();
+                        fit = "taylor" + o;
+                    }
+                }
                 for (ForecastRollout.Mode mode : FIT_MODES) {
                     ForecastRollout.Result fitted = rollout.run(computes, rule, mode);
                     search.rollouts++;

@@ -70,6 +70,11 @@ class ScheduleBaselineCommandTest {
         assertEquals(8, ScheduleJson.read(tmp.resolve("s.json")).nfe());
         assertEquals(0, baseline("random", "--nfe", "20", "--layers", "24", "--pattern", "dit-ddim", "--remove", "0.3", "--seed", "9").exit());
         assertEquals(BaselineSchedules.matchBudget("random", 20, 24, "dit-ddim", 0.3, 9), ScheduleJson.read(tmp.resolve("s.json")));
+        assertEquals(0, baseline("taylorseer", "--nfe", "20", "--layers", "24", "--pattern", "dit-ddim", "--remove", "0.65",
+                "--order", "1").exit());
+        assertEquals(BaselineSchedules.matchTaylorSeer(20, 24, "dit-ddim", 0.65, 1, 1), ScheduleJson.read(tmp.resolve("s.json")));
+        assertEquals(0, baseline("taylorseer", "--nfe", "20", "--layers", "24", "--interval", "4", "--warmup", "2").exit());
+        assertEquals(BaselineSchedules.taylorSeer(20, 24, "free", 4, 2, 2), ScheduleJson.read(tmp.resolve("s.json")));
     }
 
     @Test
@@ -91,5 +96,11 @@ class ScheduleBaselineCommandTest {
                 "layer 30", "0..23");
         assertOneLineUsageError(baseline("fewer-steps", "--nfe", "20", "--layers", "24", "--reduced-nfe", "30"), "30");
         assertOneLineUsageError(baseline("none", "--nfe", "21", "--layers", "24", "--pattern", "uvit-dpm2s"), "even");
+        assertOneLineUsageError(baseline("taylorseer", "--nfe", "20", "--layers", "24", "--interval", "3", "--order", "3"),
+                "order is 1 or 2", "3");
+        assertOneLineUsageError(baseline("taylorseer", "--nfe", "20", "--layers", "24", "--interval", "3", "--warmup", "0"),
+                "warmup", "at least 1");
+        assertOneLineUsageError(baseline("fora", "--nfe", "20", "--layers", "24", "--interval", "3", "--order", "2"),
+                "forecasts nothing");
     }
 }
