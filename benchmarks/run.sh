@@ -203,8 +203,38 @@ spark() {  # issue 15: the Spark job in local mode against `l2c sample` in one p
   cat "$out/results-$kind.md"
 }
 
+forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) against reuse, TaylorSeer, FORA, fewer steps
+  s=schedules
+  # the learned forecast schedules of the demo DiT, DDIM-20 (`l2c learn --forecast learned`, 1-3 minutes each)
+  if [ "${RELEARN:-0}" = 1 ]; then
+    for r in 20 35 50 65 75; do
+      $L2C learn $DIT --nfe 20 --budget 0.$r --forecast learned --quiet -o $s/dit_fmnist_ddim20_forecast_r$r.json
+    done
+  fi
+  # speed on an idle machine: linked and stepwise forecast packages against the plain loop, 8 images, interleaved
+  $L2C bench $DIT --plain --nfe 20 --schedule forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json \
+    --linked linked-forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json \
+    --linked linked-forecast-r75=$s/dit_fmnist_ddim20_forecast_r75.json \
+    --linked linked-full=$s/dit_fmnist_ddim20_full.json --fd 0 --images 8 --repeats 5 --warmup 1 \
+    --out benchmarks/forecast/speed-dit-ddim20
+  # FD with paired intervals, 500 samples of noise seed 1 (the learners calibrate on seed 0), five budgets:
+  # fewer steps, FORA, TaylorSeer (order 2) matched to each budget, the reuse-only learned schedules, forecast-learned
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
+  f=""; only=""
+  for r in 20 35 50 65 75; do
+    f="$f --schedule forecast-r$r=$s/dit_fmnist_ddim20_forecast_r$r.json"
+    only="$only,fewer-steps-r$r,fora-r$r,taylorseer-r$r,forecast-r$r"
+  done
+  for r in 20 35 50; do
+    f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim20_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
+  done
+  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f \
+    --out benchmarks/forecast/dit-ddim20
+}
+
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|jmh|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|jmh|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do

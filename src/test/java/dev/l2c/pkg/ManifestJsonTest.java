@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.ReferenceSchedules;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -97,9 +99,13 @@ class ManifestJsonTest {
 
     /** A copy of the package whose manifest was changed by {@code edit}. */
     static Path tampered(String name, Consumer<ObjectNode> edit) throws Exception {
+        return tampered(pkg, name, edit);
+    }
+
+    static Path tampered(Path source, String name, Consumer<ObjectNode> edit) throws Exception {
         Path copy = tmp.resolve(name);
         Files.createDirectories(copy);
-        try (var files = Files.list(pkg)) {
+        try (var files = Files.list(source)) {
             for (Path f : files.toList()) {
                 Files.copy(f, copy.resolve(f.getFileName()));
             }
@@ -125,6 +131,31 @@ class ManifestJsonTest {
     void aStepReadingFromALaterStepIsRefused() throws Exception {
         String msg = refusal(tampered("later", r -> ((ObjectNode) step(r, 1).path("cache_inputs").get(0)).put("from_step", 3)));
         assertTrue(msg.contains("steps[1].cache_inputs[0].from_step") && msg.contains("not an earlier step"), msg);
+    }
+
+    @Test
+    void aForecastPackageDescribesEachHistoryInputAndRoundTrips() throws Exception {
+        LoadedModel m = LoadedModel.load(Path.of("onnx-models/dit_fmnist.onnx"), null, null);
+        Path forecast = tmp.resolve("forecast");
+        ScheduleCompiler.compile(m, BaselineSchedules.taylorSeer(8, 24, "dit-ddim", 3, 2, 1), Path.of("taylorseer.json"),
+                m.card().sampler("ddim", 8, true), forecast);
+        PackageManifest man = ManifestJson.read(forecast.resolve(PackageFiles.MANIFEST));
+        assertArrayEquals(Files.readAllBytes(forecast.resolve(PackageFiles.MANIFEST)), ManifestJson.toBytes(man));
+        assertEquals(ManifestJson.VERSION, man.version());
+        // step 7: two refreshes before it after step 6 (0, 3, 6): order 2 from steps 6, 3 and 0
+        List<PackageManifest.CacheInput> layer5 = man.steps().get(7).cacheInputs().stream().filter(c -> c.layer() == 5).toList();
+        assertEquals(List.of(6, 3, 0), layer5.stream().map(PackageManifest.CacheInput::fromStep).toList());
+        assertEquals(List.of("cache_layer_5", "cache_layer_5_h1", "cache_layer_5_h2"),
+                layer5.stream().map(PackageManifest.CacheInput::name).toList());
+        double[] w = BaselineSchedules.taylorSeer(8, 24, "dit-ddim", 3, 2, 1).step(7).forecast(5).weights();
+        assertEquals(w[2], layer5.get(2).weight(), 0.0);
+        // step 0's value lives until step 7 reads it, so a layer has up to three live values, plus the one step 6 writes
+        for (PackageManifest.Step st : man.steps()) {
+            assertTrue(st.liveCacheBytesPerSample() <= 3L * 24 * 196 * 128 * 4 + 24L * 196 * 128 * 4, "step " + st.step());
+        }
+        String msg = refusal(tampered(forecast, "h-name", r -> ((ObjectNode) step(r, 7).path("cache_inputs").get(1))
+                .put("name", "cache_layer_0")));
+        assertTrue(msg.contains("is not the cache tensor of layer 0 at history 1 (cache_layer_0_h1)"), msg);
     }
 
     @Test
