@@ -1,17 +1,12 @@
 package dev.l2c.learn;
 
 import dev.l2c.error.L2cException;
-import dev.l2c.io.Progress;
 import dev.l2c.modelcard.LoadedModel;
-import dev.l2c.runtime.ModelExecutor;
 import dev.l2c.runtime.OrtRuntime;
-import dev.l2c.runtime.SampleRun;
 import dev.l2c.schedule.Forecast;
 import dev.l2c.schedule.ForecastSchedules;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Runs the sampler over the calibration noise the way a compiled forecast schedule would: a step
@@ -143,12 +138,8 @@ final class ForecastRollout implements AutoCloseable {
         String[] choice = new String[n];
         Arrays.fill(historyCount, 0);
         long before = evaluator.runs();
-        ModelExecutor executor = new Executor((k, in) -> step(k, in, computes[k], rule, mode, used[k], error[k], choice));
-        float[] samples;
-        try (Progress none = Progress.start("", 1, false)) {
-            samples = SampleRun.run(executor, setup.card(), setup.sampler(),
-                    new SampleRun.Request(setup.xT(), setup.labels(), setup.cfg()), none).samples();
-        }
+        float[] samples = CalibrationRun.samples(setup, evaluator::runNanos,
+                (k, in) -> step(k, in, computes[k], rule, mode, used[k], error[k], choice));
         return new Result(samples, used, error, choice, evaluator.runs() - before);
     }
 
@@ -342,42 +333,5 @@ final class ForecastRollout implements AutoCloseable {
         cached.close();
         fresh.close();
         evaluator.close();
-    }
-
-    /** The model evaluations of one rollout, answered step by step. */
-    private interface StepFunction {
-        float[] evaluate(int k, ModelInput in) throws L2cException;
-    }
-
-    /** Adapts a step function to the sampler loop's executor interface. */
-    private final class Executor implements ModelExecutor {
-        private final StepFunction f;
-
-        Executor(StepFunction f) {
-            this.f = f;
-        }
-
-        @Override
-        public float[] evaluate(int k, float[] x, int b, double timestep, long[] labels) throws L2cException {
-            return f.evaluate(k, new ModelInput(Arrays.copyOf(x, b * setup.card().sampleElements()), timestep, labels.clone()));
-        }
-
-        @Override
-        public void reset() {
-        }
-
-        @Override
-        public int evaluations() {
-            return -1;
-        }
-
-        @Override
-        public long runNanos() {
-            return evaluator.runNanos();
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

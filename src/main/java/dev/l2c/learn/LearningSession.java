@@ -3,10 +3,7 @@ package dev.l2c.learn;
 import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
 import dev.l2c.modelcard.LoadedModel;
-import dev.l2c.runtime.ModelExecutor;
-import dev.l2c.runtime.SampleRun;
 
-import java.util.Arrays;
 
 /**
  * The ONNX Runtime sessions, the two branch caches and the progress bar of one learning or
@@ -47,43 +44,9 @@ final class LearningSession implements AutoCloseable {
         this.progress = Progress.start(label, plannedEvaluations, options.progress());
     }
 
-    /** One model evaluation of a sampler run driven by the learner: evaluation index and input. */
-    @FunctionalInterface
-    interface Evaluation {
-        float[] evaluate(int evaluation, ModelInput in) throws L2cException;
-    }
-
     /** The final samples of a sampler run over the calibration noise and labels, each evaluation answered by {@code f}. */
-    float[] runSampler(Evaluation f) throws L2cException {
-        ModelExecutor executor = new ModelExecutor() {
-            @Override
-            public float[] evaluate(int k, float[] x, int batch, double timestep, long[] labels) throws L2cException {
-                return f.evaluate(k, new ModelInput(Arrays.copyOf(x, batch * setup.card().sampleElements()), timestep,
-                        labels.clone()));
-            }
-
-            @Override
-            public void reset() {
-            }
-
-            @Override
-            public int evaluations() {
-                return -1;
-            }
-
-            @Override
-            public long runNanos() {
-                return evaluator.runNanos();
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        try (Progress none = Progress.start("", 1, false)) {
-            return SampleRun.run(executor, setup.card(), setup.sampler(),
-                    new SampleRun.Request(setup.xT(), setup.labels(), setup.cfg()), none).samples();
-        }
+    float[] runSampler(CalibrationRun.Evaluation f) throws L2cException {
+        return CalibrationRun.samples(setup, evaluator::runNanos, f);
     }
 
     /** The full model output at step k; with {@code keepBranches}, its branch values are written to the spare cache. */
