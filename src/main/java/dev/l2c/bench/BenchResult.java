@@ -52,16 +52,23 @@ public record BenchResult(BenchConfig config, int nfe, int graphs, long macsPerS
      *                     itself, or when the benchmark has none)
      * @param onFirstSamples by sample count n, the same figures on the first n samples (how the
      *                     intervals narrow with n; {@code --fd-widths-at})
+     * @param vsTaylorSeer against the TaylorSeer configuration ({@code taylorseer-*}) of equal compute (within
+     *                     2 % of its layer evaluations), or null when there is none or this is one
      */
     public record FdIntervals(FdBootstrap.Interval fd, FdComparison vsReference, FdComparison vsFewerSteps,
-                              java.util.SortedMap<Integer, FdIntervals> onFirstSamples) {
+                              java.util.SortedMap<Integer, FdIntervals> onFirstSamples, FdComparison vsTaylorSeer) {
         public FdIntervals {
             onFirstSamples = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(onFirstSamples));
         }
 
+        public FdIntervals(FdBootstrap.Interval fd, FdComparison vsReference, FdComparison vsFewerSteps,
+                           java.util.SortedMap<Integer, FdIntervals> onFirstSamples) {
+            this(fd, vsReference, vsFewerSteps, onFirstSamples, null);
+        }
+
         /** The same figures computed on the first {@code n} samples only (empty unless asked for). */
         public FdIntervals withFirstSamples(java.util.SortedMap<Integer, FdIntervals> byCount) {
-            return new FdIntervals(fd, vsReference, vsFewerSteps, byCount);
+            return new FdIntervals(fd, vsReference, vsFewerSteps, byCount, vsTaylorSeer);
         }
     }
 

@@ -49,6 +49,9 @@ import java.util.Set;
  * Fashion-MNIST test set (fidelity is then measured on those samples too).
  */
 public final class Benchmark {
+    /** Configurations named so are TaylorSeer baselines ({@code bench --suite}'s matched ones): the forecast comparison. */
+    static final String TAYLORSEER_PREFIX = "taylorseer";
+
 
     /**
      * How to run. {@code sampler} null means the model card's default; {@code reference} names the
@@ -379,7 +382,20 @@ public final class Benchmark {
             }
         }
         BenchResult.FdComparison vsFewer = fewer < 0 ? null : compare(results, withFd, boot, k, fewer);
-        return new BenchResult.FdIntervals(boot.fd(k, FD_LEVEL), vsReference, vsFewer, new java.util.TreeMap<>());
+        // TaylorSeer at equal compute: the static forecasting baseline a forecast schedule must beat
+        int taylor = -1;
+        if (!r.config().fewerStepsCurve() && !r.config().name().startsWith(TAYLORSEER_PREFIX) && withFd.get(k) != referenceIndex) {
+            for (int j = 0; j < withFd.size(); j++) {
+                BenchResult c = results.get(withFd.get(j));
+                long gap = Math.abs(c.layerEvaluations() - r.layerEvaluations());
+                if (j != k && c.config().name().startsWith(TAYLORSEER_PREFIX) && gap <= 0.02 * r.totalLayerEvaluations()
+                        && (taylor < 0 || gap < Math.abs(results.get(withFd.get(taylor)).layerEvaluations() - r.layerEvaluations()))) {
+                    taylor = j;
+                }
+            }
+        }
+        BenchResult.FdComparison vsTaylor = taylor < 0 ? null : compare(results, withFd, boot, k, taylor);
+        return new BenchResult.FdIntervals(boot.fd(k, FD_LEVEL), vsReference, vsFewer, new java.util.TreeMap<>(), vsTaylor);
     }
 
     private static BenchResult.FdComparison compare(List<BenchResult> results, List<Integer> withFd, FdBootstrap boot,
@@ -502,6 +518,18 @@ public final class Benchmark {
                     .append(comparisonCells(f.vsReference(), false)).append(" | ")
                     .append(comparisonCells(f.vsFewerSteps(), true)).append(" |\n");
         }
+        if (results.stream().anyMatch(r -> r.quality().fdIntervals() != null && r.quality().fdIntervals().vsTaylorSeer() != null)) {
+            sb.append("\nAgainst TaylorSeer at equal compute (the `" + TAYLORSEER_PREFIX + "*` configuration within 2 % of the"
+                    + " layer evaluations), paired as above:\n\n| schedule | TaylorSeer at equal compute | − it: ΔFD [95 %] |"
+                    + " ΔFD % [95 %] | decided |\n|---|---|---|---|---|\n");
+            for (BenchResult r : results) {
+                BenchResult.FdIntervals f = r.quality().fdIntervals();
+                if (f != null && f.vsTaylorSeer() != null) {
+                    sb.append("| ").append(r.config().name()).append(" | ").append(comparisonCells(f.vsTaylorSeer(), true))
+                            .append(" |\n");
+                }
+            }
+        }
         return sb.toString();
     }
 
@@ -610,6 +638,7 @@ public final class Benchmark {
                 o.put("fd_high", fi.fd().high());
                 putComparison(o, "fd_vs_reference", fi.vsReference());
                 putComparison(o, "fd_vs_fewer_steps", fi.vsFewerSteps());
+                putComparison(o, "fd_vs_taylorseer", fi.vsTaylorSeer());
                 if (!fi.onFirstSamples().isEmpty()) {
                     ObjectNode at = o.putObject("fd_on_first_samples");
                     for (java.util.Map.Entry<Integer, BenchResult.FdIntervals> e : fi.onFirstSamples().entrySet()) {

@@ -112,6 +112,36 @@ class BenchCommandTest {
     }
 
     @Test
+    void aScheduleIsAlsoPairedWithTaylorSeerAtEqualCompute() throws Exception {
+        Skip.unless(Files.exists(FashionMnist.testImages()), FashionMnist.testImages()
+                + " is missing (Debian package dataset-fashion-mnist)");
+        Path taylor = tmp.resolve("taylorseer.json");
+        Path fora = tmp.resolve("fora.json");
+        dev.l2c.schedule.ScheduleJson.write(dev.l2c.schedule.BaselineSchedules.taylorSeer(4, 24, "dit-ddim", 2, 1, 1), taylor);
+        dev.l2c.schedule.ScheduleJson.write(dev.l2c.schedule.BaselineSchedules.fora(4, 24, "dit-ddim", 2), fora);
+        Outcome o = bench("--plain", "--nfe", "4", "--fd", "16", "--fd-resamples", "40",
+                "--schedule", "taylorseer-2=" + taylor, "--schedule", "fora-2=" + fora);
+        assertEquals(0, o.exit(), o.err());
+        Path out = tmp.resolve("out");
+        JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile()).path("results");
+        JsonNode foraRow = null;
+        JsonNode taylorRow = null;
+        for (JsonNode r : results) {
+            if (r.path("name").asText().equals("fora-2")) {
+                foraRow = r;
+            } else if (r.path("name").asText().equals("taylorseer-2")) {
+                taylorRow = r;
+            }
+        }
+        assertEquals("taylorseer-2", foraRow.path("fd_vs_taylorseer").path("against").asText(), foraRow.toString());
+        assertEquals(foraRow.path("fd").asDouble() - taylorRow.path("fd").asDouble(),
+                foraRow.path("fd_vs_taylorseer").path("difference").asDouble(), 1e-9);
+        assertTrue(taylorRow.path("fd_vs_taylorseer").isNull(), "TaylorSeer is not compared with itself");
+        assertTrue(results.get(0).path("fd_vs_taylorseer").isNull(), "nor the reference");
+        assertTrue(Files.readString(out.resolve("results.md")).contains("Against TaylorSeer at equal compute"));
+    }
+
+    @Test
     void fdOnlyNamingAnUnknownConfigurationIsRefused() {
         Outcome o = bench("--plain", "--nfe", "4", "--fd", "10", "--fd-only", "learned");
         assertEquals(2, o.exit(), o.err());
