@@ -119,6 +119,15 @@ jmh() {  # issue 4: per-step latency and runner overhead
     StepLatencyBenchmark RunnerOverheadBenchmark 2>&1 | tee $out/results.txt
 }
 
+package_open() {  # issue 24: what the checks on opening a package cost (demo DiT; DiT-XL/2 when built by `xl`)
+  out=benchmarks/trust
+  mkdir -p $out
+  pkgs=demo-forecast
+  [ -d "$XL/pkg-dit-xl2-DDIM20-copy" ] && pkgs="$pkgs,$XL/pkg-dit-xl2-DDIM20-copy"
+  java -Djava.awt.headless=true -cp target/l2c.jar org.openjdk.jmh.Main -rf json -rff $out/package-open.json \
+    PackageOpenBenchmark -p pkg=$pkgs 2>&1 | tee $out/package-open.txt
+}
+
 xl() {  # issue 6: DiT-XL/2 and U-ViT-H/2 from the builder, the published routers
   out=benchmarks/full-size
   mkdir -p $out "$XL"
@@ -236,7 +245,7 @@ forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) aga
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|jmh|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|jmh|package_open|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do

@@ -1,5 +1,6 @@
 package dev.l2c.bench;
 
+import dev.l2c.compiler.ManifestConsistency;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -422,7 +423,7 @@ public final class Benchmark {
             Path dir = tmp.resolve("package");
             ScheduleCompiler.compile(model, schedule, c.schedule(), sampler, dir,
                     c.linked() ? ScheduleCompiler.Options.linked(s.cfg() != 1f) : ScheduleCompiler.Options.stepwise());
-            pkg = CompiledPackage.open(dir);
+            pkg = ManifestConsistency.open(dir);
         } catch (L2cException | RuntimeException e) {
             // an interrupt or a bad schedule while compiling: the folder is not handed on, so remove it here
             tmp.close();

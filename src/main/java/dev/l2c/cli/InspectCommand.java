@@ -1,5 +1,6 @@
 package dev.l2c.cli;
 
+import dev.l2c.compiler.ManifestConsistency;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -68,7 +69,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private int inspectPackage(PrintStream out) throws L2cException {
-        CompiledPackage pkg = CompiledPackage.open(target);
+        CompiledPackage pkg = ManifestConsistency.open(target);
         PackageManifest m = pkg.manifest();
         if (json) {
             out.println(toJson(ManifestJson.toJson(m)));

@@ -1,5 +1,6 @@
 package dev.l2c.cli;
 
+import dev.l2c.compiler.ManifestConsistency;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l2c.bench.Stats;
@@ -105,7 +106,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
                 Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
                 Path pkg = work.resolve("pkg-" + rows.size());
                 ScheduleCompiler.compile(m, schedule, file, sampler, pkg);
-                PackageManifest manifest = CompiledPackage.open(pkg).manifest();
+                PackageManifest manifest = ManifestConsistency.open(pkg).manifest();
                 int graphs = manifest.graphs().size();
                 boolean[] fullSteps = manifest.fullSteps();
                 for (String mode : graphs == 1 ? List.of("speed") : modes) {

@@ -1,5 +1,6 @@
 package dev.l2c.cli;
 
+import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
@@ -119,7 +120,7 @@ final class SampleCommand implements Callable<Integer> {
             if (schedulePath != null) {
                 throw new UsageException("--schedule is for a plain MODEL; " + target + " is already compiled");
             }
-            return samplePackage(CompiledPackage.open(target), options);
+            return samplePackage(ManifestConsistency.open(target), options);
         }
         if (verify) {
             throw new UsageException("--verify checks a package; " + target + " is a model");
@@ -144,7 +145,7 @@ final class SampleCommand implements Callable<Integer> {
         try (TempFolder tmp = TempFolder.create("l2c-package-")) {
             Path pkg = tmp.resolve("package");
             ScheduleCompiler.compile(m, schedule, schedulePath, sampler, pkg);
-            return samplePackage(CompiledPackage.open(pkg), options);
+            return samplePackage(ManifestConsistency.open(pkg), options);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.l2c.cli;
 
+import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.pkg.CompiledPackage;
@@ -30,10 +31,10 @@ final class VerifyCommand implements Callable<Integer> {
                     : "is not a package folder");
         }
         long t0 = System.nanoTime();
-        CompiledPackage pkg = CompiledPackage.open(target);
+        CompiledPackage pkg = ManifestConsistency.open(target);
         pkg.verify();
         PackageManifest m = pkg.manifest();
-        System.out.printf(Locale.ROOT, "%s: %s package, %d files match their SHA-256 (weights %s) in %.2f s%n", target,
+        System.out.printf(Locale.ROOT, "%s: %s package, manifest digest and derived fields consistent, %d files match their SHA-256 (weights %s) in %.2f s%n", target,
                 m.kind().jsonName, m.files().size(), Units.bytes(m.weights().bytes()), (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -80,8 +80,7 @@ final class PackageManifestBuilder {
         if (linked == null) {
             for (int g = 0; g < distinct.count(); g++) {
                 CachePlan.Step s = distinct.firstUse(g);
-                List<String> inputs = s.inputs().stream().map(r -> CacheNames.of(r.layer(), r.history())).toList();
-                graphs.add(new PackageManifest.StepGraph(graphFile[g], inputs, names(s.writes()), graphNodes[g],
+                graphs.add(new PackageManifest.StepGraph(graphFile[g], graphInputs(s), graphOutputs(s), graphNodes[g],
                         graphMacs[g]));
             }
         }
@@ -91,28 +90,12 @@ final class PackageManifestBuilder {
         for (CachePlan.Step step : plan.steps()) {
             int k = step.step();
             int g = distinct.graphOf(k);
-            List<PackageManifest.CacheInput> ins = new ArrayList<>();
-            for (CachePlan.CacheRead r : step.inputs()) {
-                ins.add(new PackageManifest.CacheInput(r.layer(), CacheNames.of(r.layer(), r.history()), r.fromStep(),
-                        r.history(), r.weight()));
-            }
-            List<PackageManifest.CacheOutput> outs = new ArrayList<>();
-            List<PackageManifest.CacheRelease> free = new ArrayList<>();
-            for (CachePlan.Lifetime l : plan.lifetimes()) {
-                if (l.producedAt() == k) {
-                    outs.add(new PackageManifest.CacheOutput(l.layer(), CacheNames.of(l.layer()), l.lastReadAt()));
-                }
-                if (l.lastReadAt() == k) {
-                    free.add(new PackageManifest.CacheRelease(l.layer(), l.producedAt()));
-                }
-            }
-            outs.sort(java.util.Comparator.comparingInt(PackageManifest.CacheOutput::layer));
+            StepCaches caches = StepCaches.of(plan, k);
             long live = liveCacheBytesPerSample(k);
-            double modelTime = sampler.plan().evaluation(k).modelTime();
-            double timestep = card.timestepType() == DataType.FLOAT ? (float) modelTime : Math.round(modelTime);
-            steps.add(new PackageManifest.Step(k, sampler.plan().evaluation(k), timestep,
-                    linked == null ? graphFile[g] : null, step.full(), step.computed().length, ins, outs, free,
-                    graphMacs[g], live));
+            steps.add(new PackageManifest.Step(k, sampler.plan().evaluation(k),
+                    timestep(card, sampler.plan().evaluation(k).modelTime()),
+                    linked == null ? graphFile[g] : null, step.full(), step.computed().length, caches.inputs(),
+                    caches.outputs(), caches.freeAfter(), graphMacs[g], live));
             macs += graphMacs[g];
             peak = Math.max(peak, live);
         }
@@ -131,6 +114,44 @@ final class PackageManifestBuilder {
                 new PackageManifest.WeightsInfo(PackageFiles.WEIGHTS, weightBytes, WeightsFileWriter.ALIGNMENT,
                         weightsMode == null ? "copied" : weightsMode, WeightsSink.EMBED_BELOW_BYTES),
                 graphs, linked, steps, totals, files);
+    }
+
+    /** The value fed to the timestep input at model time {@code modelTime}: in the input's type, integers rounded. */
+    static double timestep(ModelCard card, double modelTime) {
+        return card.timestepType() == DataType.FLOAT ? (float) modelTime : Math.round(modelTime);
+    }
+
+    /** The cache tensors a step reads, writes and frees, as the manifest lists them. */
+    record StepCaches(List<PackageManifest.CacheInput> inputs, List<PackageManifest.CacheOutput> outputs,
+                      List<PackageManifest.CacheRelease> freeAfter) {
+        static StepCaches of(CachePlan plan, int k) {
+            List<PackageManifest.CacheInput> ins = new ArrayList<>();
+            for (CachePlan.CacheRead r : plan.step(k).inputs()) {
+                ins.add(new PackageManifest.CacheInput(r.layer(), CacheNames.of(r.layer(), r.history()), r.fromStep(),
+                        r.history(), r.weight()));
+            }
+            List<PackageManifest.CacheOutput> outs = new ArrayList<>();
+            List<PackageManifest.CacheRelease> free = new ArrayList<>();
+            for (CachePlan.Lifetime l : plan.lifetimes()) {
+                if (l.producedAt() == k) {
+                    outs.add(new PackageManifest.CacheOutput(l.layer(), CacheNames.of(l.layer()), l.lastReadAt()));
+                }
+                if (l.lastReadAt() == k) {
+                    free.add(new PackageManifest.CacheRelease(l.layer(), l.producedAt()));
+                }
+            }
+            outs.sort(java.util.Comparator.comparingInt(PackageManifest.CacheOutput::layer));
+            return new StepCaches(ins, outs, free);
+        }
+    }
+
+    /** The cache tensor names a distinct graph reads and writes, as the manifest's graph entries list them. */
+    static List<String> graphInputs(CachePlan.Step first) {
+        return first.inputs().stream().map(r -> CacheNames.of(r.layer(), r.history())).toList();
+    }
+
+    static List<String> graphOutputs(CachePlan.Step first) {
+        return names(first.writes());
     }
 
     private PackageManifest.ModelInterface modelInterface(ModelCard card) {

@@ -45,6 +45,11 @@ public final class StrictJson {
 
     /** Reads one JSON value from {@code file}, which holds a {@code what} ("schedule", "model card", ...). */
     public static JsonNode read(Path file, JsonMapper mapper, String what) throws InvalidInputException {
+        return parse(readBytes(file, what), file, mapper, what);
+    }
+
+    /** The bytes of {@code file}, which holds a {@code what}, refused above {@link #MAX_BYTES}. */
+    public static byte[] readBytes(Path file, String what) throws InvalidInputException {
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file, "is a folder, not a " + what + " file");
         }
@@ -62,7 +67,7 @@ public final class StrictJson {
         } catch (IOException e) {
             throw new InvalidInputException(file, "cannot read the " + what + ": " + e.getMessage());
         }
-        return parse(bytes, file, mapper, what);
+        return bytes;
     }
 
     /** Parses one JSON value from {@code bytes} (read from {@code file}, named in messages). */

@@ -28,7 +28,11 @@ public final class CompiledPackage {
         return Files.isDirectory(path) && Files.isRegularFile(path.resolve(PackageFiles.MANIFEST));
     }
 
-    /** Reads the manifest and checks every file but the weights' bytes. */
+    /**
+     * Reads the manifest (checking its digest) and checks every file but the weights' bytes. Runners
+     * open packages with {@code ManifestConsistency.open}, which also re-derives the manifest's
+     * derivable fields.
+     */
     public static CompiledPackage open(Path folder) throws InvalidInputException {
         if (!Files.isDirectory(folder)) {
             throw new InvalidInputException(folder, Files.exists(folder) ? "is not a package folder"
@@ -42,6 +46,11 @@ public final class CompiledPackage {
 
     /** Hashes every file, the weights included, and compares with the manifest. */
     public void verify() throws InvalidInputException {
+        if (manifest.version() < ManifestJson.FIRST_WITH_DIGEST) {
+            throw new InvalidInputException(folder.resolve(PackageFiles.MANIFEST), "package version "
+                    + manifest.version() + " carries no manifest digest, so an edit of its manifest cannot be"
+                    + " detected; recompile the package to verify it");
+        }
         checkFiles(true);
     }
 

@@ -38,13 +38,16 @@ import java.util.TreeMap;
 public final class ManifestJson {
     public static final String FORMAT = "l2c-package";
     /**
+     * 4: the manifest ends with its own digest ({@link ManifestDigest}), which covers the whole package.
      * 3: cache inputs carry {@code history} and {@code weight} (forecasts over a layer's last K computed
      * values). 2: typed cache outputs, sampler coefficients per step, model interface and guidance,
      * linked packages; still read (every cache input is then plain reuse).
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     /** The oldest version this l2c reads. */
     public static final int OLDEST_READ = 2;
+    /** The first version whose manifests carry {@link ManifestDigest#FIELD}. */
+    public static final int FIRST_WITH_DIGEST = 4;
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -62,7 +65,12 @@ public final class ManifestJson {
     /** The manifest as UTF-8 JSON bytes. */
     public static byte[] toBytes(PackageManifest m) {
         try {
-            return JSON.writeValueAsBytes(toJson(m));
+            ObjectNode root = toJson(m);
+            if (m.version() < FIRST_WITH_DIGEST) {
+                return JSON.writeValueAsBytes(root);
+            }
+            root.put(ManifestDigest.FIELD, ManifestDigest.ZEROS);
+            return ManifestDigest.seal(JSON.writeValueAsBytes(root));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("manifest does not serialize", e);
         }
@@ -257,7 +265,7 @@ public final class ManifestJson {
         if (!Files.exists(file)) {
             throw new InvalidInputException(file.getParent(), "not an l2c package (no " + PackageFiles.MANIFEST + ")");
         }
-        return new Reader(file).manifest(StrictJson.read(file, READER, "manifest"));
+        return parse(StrictJson.readBytes(file, "manifest"), file);
     }
 
     private static String firstLine(String s) {
@@ -270,7 +278,17 @@ public final class ManifestJson {
 
     /** Parses and checks a manifest held in memory ({@code file} names it in messages). */
     public static PackageManifest parse(byte[] bytes, Path file) throws InvalidInputException {
-        return new Reader(file).manifest(StrictJson.parse(bytes, file, READER, "manifest"));
+        JsonNode root = StrictJson.parse(bytes, file, READER, "manifest");
+        PackageManifest m = new Reader(file).manifest(root);
+        if (m.version() >= FIRST_WITH_DIGEST) {
+            JsonNode d = root.get(ManifestDigest.FIELD);
+            if (d == null || !d.isTextual() || !d.asText().matches("[0-9a-f]{64}")) {
+                throw new InvalidInputException(file, "manifest field " + ManifestDigest.FIELD
+                        + ": missing or not a SHA-256 in hex (version " + m.version() + " manifests carry their digest)");
+            }
+            ManifestDigest.check(bytes, d.asText(), file);
+        }
+        return m;
     }
 
     /** Field-by-field reading with the path of the field in every message. */

@@ -1,5 +1,6 @@
 package dev.l2c.spark;
 
+import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
@@ -50,7 +51,7 @@ final class ExecutorPackages {
                     + "the same package; ship it with the job (spark:NAME) or give a path every executor reads alike");
         }
         // open() checks the graphs' and the schedule's SHA-256 and the weights' size; the driver hashed the weights
-        CompiledPackage pkg = CompiledPackage.open(folder);
+        CompiledPackage pkg = ManifestConsistency.open(folder);
         open = new OpenPackage(pkg, SampleGenerators.open(pkg, settings.options()));
         OPEN.put(key, open);
         opened++;

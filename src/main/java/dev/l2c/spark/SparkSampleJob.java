@@ -1,5 +1,6 @@
 package dev.l2c.spark;
 
+import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -300,7 +301,7 @@ public final class SparkSampleJob implements Callable<Integer> {
                     ? "is a folder without " + PackageFiles.MANIFEST + ": not an l2c package (compile one with "
                     + "`l2c compile`)" : "no such package folder");
         }
-        CompiledPackage pkg = CompiledPackage.open(folder);
+        CompiledPackage pkg = ManifestConsistency.open(folder);
         pkg.verify();
         return pkg;
     }

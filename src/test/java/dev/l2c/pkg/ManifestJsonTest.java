@@ -9,6 +9,7 @@ import dev.l2c.error.InvalidInputException;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.ReferenceSchedules;
+import dev.l2c.testing.ManifestEdits;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +113,15 @@ class ManifestJsonTest {
         }
         ObjectNode root = (ObjectNode) JSON.readTree(copy.resolve(PackageFiles.MANIFEST).toFile());
         edit.accept(root);
+        Files.write(copy.resolve(PackageFiles.MANIFEST), ManifestEdits.resealed(root));
+        return copy;
+    }
+
+    /** A copy of the package whose manifest was edited without resealing it. */
+    static Path editedUnsealed(String name, Consumer<ObjectNode> edit) throws Exception {
+        Path copy = tampered(name, r -> { });
+        ObjectNode root = (ObjectNode) JSON.readTree(copy.resolve(PackageFiles.MANIFEST).toFile());
+        edit.accept(root);
         Files.write(copy.resolve(PackageFiles.MANIFEST), JSON.writeValueAsBytes(root));
         return copy;
     }
@@ -200,6 +210,40 @@ class ManifestJsonTest {
             ch.truncate(4096);
         }
         assertTrue(refusal(truncated).contains("truncated or replaced"));
+    }
+
+    @Test
+    void theManifestCarriesItsDigestAndAnyUnsealedEditIsRefused() throws Exception {
+        byte[] written = Files.readAllBytes(pkg.resolve(PackageFiles.MANIFEST));
+        String text = new String(written, StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"" + ManifestDigest.FIELD + "\""), "version 4 manifests end with their digest");
+        assertEquals(4, ManifestJson.parse(written, pkg.resolve(PackageFiles.MANIFEST)).version());
+        // fields no derivation can check: the card's description of the model and the layer map's costs
+        String card = refusal(editedUnsealed("unsealed-card", r -> ((ObjectNode) r.path("card")).put("name", "other")));
+        assertTrue(card.contains(ManifestDigest.FIELD) && card.contains("edited or damaged"), card);
+        String macs = refusal(editedUnsealed("unsealed-macs", r -> ((ObjectNode) r.path("totals"))
+                .put("peak_cache_bytes_per_sample", 1)));
+        assertTrue(macs.contains(ManifestDigest.FIELD), macs);
+        // one byte of whitespace is an edit too: the digest is over the bytes as written
+        Path spaced = tampered("spaced", r -> { });
+        Files.write(spaced.resolve(PackageFiles.MANIFEST), (new String(Files.readAllBytes(
+                spaced.resolve(PackageFiles.MANIFEST)), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8));
+        assertTrue(refusal(spaced).contains(ManifestDigest.FIELD));
+        // removing the digest from a version 4 manifest is refused, not read as an older package
+        String removed = refusal(editedUnsealed("no-digest", r -> r.remove(ManifestDigest.FIELD)));
+        assertTrue(removed.contains("missing or not a SHA-256"), removed);
+    }
+
+    @Test
+    void aVersion3PackageOpensButCannotBeVerified() throws Exception {
+        Path old = editedUnsealed("version3", r -> {
+            r.remove(ManifestDigest.FIELD);
+            r.put("version", 3);
+        });
+        CompiledPackage opened = CompiledPackage.open(old);
+        InvalidInputException e = assertThrows(InvalidInputException.class, opened::verify);
+        assertTrue(e.getMessage().contains("carries no manifest digest") && e.getMessage().contains("recompile"),
+                e.getMessage());
     }
 
     @Test
