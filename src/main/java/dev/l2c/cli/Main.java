@@ -20,6 +20,7 @@ import java.io.PrintWriter;
         description = "Ahead-of-time Learning-to-Cache for diffusion transformers: compile cache schedules into "
                 + "per-step ONNX graphs and sample with ONNX Runtime.",
         subcommands = {InspectCommand.class, ScheduleCommand.class, CompileCommand.class, SampleCommand.class, VerifyCommand.class,
+                CacheCommand.class,
                 LearnCommand.class, BenchCommand.class, MemoryBenchCommand.class, BuildModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -54,7 +54,16 @@ public final class RuntimeOptions {
         return new OrtRuntime.Options(p, threads, m, 0, cacheFolder(ortCache));
     }
 
-    private static java.nio.file.Path cacheFolder(String ortCache) {
+    /** The folder {@code --ort-cache} names: null for off; an empty or blank value is refused (it would mean the current folder). */
+    public static java.nio.file.Path cacheFolder(String ortCache) throws UsageException {
+        if (ortCache == null || ortCache.isBlank()) {
+            throw new UsageException("--ort-cache must be a folder, auto or off; got an empty value (which would put"
+                    + " the cache in the current folder)");
+        }
+        if (java.nio.file.Files.exists(java.nio.file.Path.of(ortCache))
+                && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(ortCache))) {
+            throw new UsageException("--ort-cache " + ortCache + " is a file, not a folder");
+        }
         return switch (ortCache) {
             case "off" -> null;
             case "auto" -> {

@@ -192,7 +192,7 @@ class LinkedModelTest {
         }
         assertEquals(1, entries.size(), "one entry, no temporary folder left: " + entries);
         Path entry = entries.get(0);
-        assertTrue(java.nio.file.Files.isRegularFile(entry.resolve("complete")));
+        assertTrue(java.nio.file.Files.isRegularFile(entry.resolve(OptimizedModelCache.RECORD)), "the record is written");
         long savedAt = java.nio.file.Files.getLastModifiedTime(entry.resolve("optimized.onnx")).toMillis();
         float[] second;
         try (LinkedModelRun run = new LinkedModelRun(pkg, options); Progress p = Progress.start("t", 4, false)) {
