@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * threads and memory policy, and the platform ({@link OrtRuntime#platformSignature()}: ONNX Runtime's
  * version and the CPU). A changed schedule, model or runtime misses the cache instead of reusing it;
  * a change to this project's own runner code does not change the key, so clear the folder after one
- * (the runner is exact against the references, and its tests say so). Files are written atomically; a
- * file that cannot be read back (truncated, another shape) is generated again and replaced.
+ * (the runner is exact against the references, and its tests say so). Files are written atomically,
+ * each named with the SHA-256 of its bytes, and checked against it when read ({@link #load}).
  */
 final class QualitySampleCache {
     private static final String FORMAT = "l2c quality samples 1";
@@ -93,42 +93,97 @@ final class QualitySampleCache {
 
     /**
      * The cached samples of the batch of {@code size} samples from sample {@code start}, or null when
-     * none are saved (or the saved file is damaged: it is generated again).
+     * none are saved. A batch is checked, not trusted: its file name ends with the SHA-256 of its bytes,
+     * and a file whose bytes do not hash to it (edited, zeroed, damaged), that does not read back as
+     * {@code size} samples, or that holds a non-finite value is reported in one line, deleted and
+     * generated again: it would otherwise change the reported FD silently.
      */
     float[] load(String key, int start, int size, int sampleElements) {
         if (!enabled()) {
             return null;
         }
-        Path file = batchFile(key, start, size);
-        if (!Files.isRegularFile(file)) {
-            return null;
+        for (Path file : batchFiles(key, start, size)) {
+            String problem = problemWith(file, size, sampleElements);
+            if (problem == null) {
+                try {
+                    return Npy.read(file).asFloats();
+                } catch (InvalidInputException | RuntimeException e) {
+                    problem = "unreadable (" + e.getMessage() + ")";
+                }
+            }
+            System.err.println("l2c: " + file + ": " + problem + "; deleted, the batch is generated again");
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // left in place; it fails its check again next time
+            }
         }
+        return null;
+    }
+
+    /** Why the batch file cannot be used, or null. */
+    private static String problemWith(Path file, int size, int sampleElements) {
+        String name = file.getFileName().toString();
+        String declared = name.substring(name.lastIndexOf('-') + 1, name.length() - ".npy".length());
         try {
-            NdArray a = Npy.read(file);
-            float[] x = a.asFloats();
-            return x.length == (long) size * sampleElements ? x : null;
-        } catch (InvalidInputException | RuntimeException e) {
+            if (!Sha256.of(file).equals(declared)) {
+                return "its bytes do not match the SHA-256 in its name (edited or damaged)";
+            }
+            float[] x = Npy.read(file).asFloats();
+            if (x.length != (long) size * sampleElements) {
+                return "holds " + x.length + " values, not " + size + " samples of " + sampleElements;
+            }
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(x[i])) {
+                    return "holds " + x[i] + " at value " + i + " (samples are finite)";
+                }
+            }
             return null;
+        } catch (IOException | InvalidInputException | RuntimeException e) {
+            return "unreadable (" + e.getMessage() + ")";
         }
     }
 
-    /** Saves one batch's samples (atomically: a stop mid-write leaves no file). */
+    /** Saves one batch's samples (atomically: a stop mid-write leaves no file), named with its SHA-256. */
     void store(String key, int start, int size, int sampleElements, float[] samples) throws OutputException {
         if (!enabled()) {
             return;
         }
-        Path file = batchFile(key, start, size);
+        Path dir = folder.resolve(key.substring(0, 32));
         try {
-            Files.createDirectories(file.getParent());
+            Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new OutputException(file.getParent(), "cannot create the sample cache folder: " + e.getMessage());
+            throw new OutputException(dir, "cannot create the sample cache folder: " + e.getMessage());
         }
-        Npy.writeFloats(file, samples, size, sampleElements);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(samples.length * 4 + 128);
+        try {
+            Npy.write(bytes, NdArray.ofFloats(samples, size, sampleElements));
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory failed", e);
+        }
+        byte[] data = bytes.toByteArray();
+        MessageDigest d = Sha256.digest();
+        d.update(data);
+        Path file = dir.resolve(String.format(Locale.ROOT, "samples-%07d-%d-%s.npy", start, size, Sha256.hex(d)));
+        dev.l2c.io.AtomicOutput.writeFile(file, out -> out.write(data));
     }
 
-    /** Batches of one configuration sit in a folder named by its key. */
-    Path batchFile(String key, int start, int size) {
-        return folder.resolve(key.substring(0, 32)).resolve(String.format(Locale.ROOT, "samples-%07d-%d.npy", start, size));
+    /** The files saved for one batch (normally one), in the folder named by the configuration's key. */
+    List<Path> batchFiles(String key, int start, int size) {
+        Path dir = folder.resolve(key.substring(0, 32));
+        String prefix = String.format(Locale.ROOT, "samples-%07d-%d-", start, size);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> {
+                String n = f.getFileName().toString();
+                return n.startsWith(prefix) && n.endsWith(".npy") && n.length() == prefix.length() + 64 + 4
+                        && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     private static int threadCount(int threads) {

@@ -35,8 +35,20 @@ public final class Npz {
     private Npz() {
     }
 
-    /** Reads every array of the archive; an entry that is not a valid .npy array fails the whole read. */
+    /** What {@link #read(Path)} lets an archive expand to: its arrays' bytes, all entries together. */
+    public static final long DEFAULT_MAX_BYTES = 256L << 20;
+
+    /** Reads every array of the archive, refusing one that expands beyond {@link #DEFAULT_MAX_BYTES}. */
     public static Map<String, NdArray> read(Path file) throws InvalidInputException {
+        return read(file, DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * Reads every array of the archive; an entry that is not a valid .npy array fails the whole read.
+     * The bytes the entries expand to are counted as they are inflated and the read stops beyond
+     * {@code maxBytes}: a few megabytes of deflated zeros (a zip bomb) would otherwise fill the heap.
+     */
+    public static Map<String, NdArray> read(Path file, long maxBytes) throws InvalidInputException {
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file, "is a folder, not a .npz file");
         }
@@ -44,6 +56,7 @@ public final class Npz {
             throw new InvalidInputException(file, "file not found");
         }
         Map<String, NdArray> arrays = new LinkedHashMap<>();
+        Budget budget = new Budget(maxBytes);
         try (ZipFile zip = new ZipFile(file.toFile())) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
@@ -57,8 +70,13 @@ public final class Npz {
                             + "a .npz archive holds only NAME.npy entries (as written by np.savez)");
                 }
                 String key = name.substring(0, name.length() - NPY_SUFFIX.length());
-                arrays.put(key, readEntry(zip, entry, file));
+                if (entry.getSize() > maxBytes - budget.used) {
+                    throw tooLarge(file, maxBytes);
+                }
+                arrays.put(key, readEntry(zip, entry, file, budget));
             }
+        } catch (BudgetExceeded e) {
+            throw tooLarge(file, maxBytes);
         } catch (ZipException e) {
             if (startsWithNpyMagic(file)) {
                 throw new InvalidInputException(file, "is a single .npy array, not a .npz archive; read it as .npy", e);
@@ -141,15 +159,73 @@ public final class Npz {
         }
     }
 
-    private static NdArray readEntry(ZipFile zip, ZipEntry entry, Path file) throws InvalidInputException {
+    private static InvalidInputException tooLarge(Path file, long maxBytes) {
+        return new InvalidInputException(file, "expands to more than " + (maxBytes >> 20) + " MiB of arrays, more than"
+                + " this file can hold (a zip bomb, or the wrong file)");
+    }
+
+    /** Bytes inflated so far, against the archive's limit. */
+    private static final class Budget {
+        final long max;
+        long used;
+
+        Budget(long max) {
+            this.max = max;
+        }
+    }
+
+    private static final class BudgetExceeded extends IOException {
+        BudgetExceeded() {
+            super("archive too large");
+        }
+    }
+
+    /** Counts the bytes read through it against the archive's budget. */
+    private static final class BudgetedStream extends java.io.FilterInputStream {
+        private final Budget budget;
+
+        BudgetedStream(InputStream in, Budget budget) {
+            super(in);
+            this.budget = budget;
+        }
+
+        private int count(int n) throws BudgetExceeded {
+            if (n > 0) {
+                budget.used += n;
+                if (budget.used > budget.max) {
+                    throw new BudgetExceeded();
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return count(super.read(b, off, len));
+        }
+    }
+
+    private static NdArray readEntry(ZipFile zip, ZipEntry entry, Path file, Budget budget)
+            throws InvalidInputException, BudgetExceeded {
         String where = "entry '" + entry.getName() + "'";
-        try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 16)) {
+        try (InputStream in = new BufferedInputStream(new BudgetedStream(zip.getInputStream(entry), budget), 1 << 16)) {
             NdArray array = Npy.readEntry(in, file, where);
             if (in.read() != -1) {
                 throw new InvalidInputException(file, where + ": has extra bytes after the array data; "
                         + "the archive is damaged");
             }
             return array;
+        } catch (BudgetExceeded e) {
+            throw e;
         } catch (IOException e) {
             // A damaged deflate stream or a zip cut short shows up here, mid-entry.
             throw new InvalidInputException(file, where + ": cannot read (the archive is damaged or truncated): "

@@ -24,8 +24,9 @@ import java.util.Map;
  * saves them) together with what they were computed from: {@code classifier_sha256} and
  * {@code dataset_sha256}, the SHA-256 digests of the classifier graph and of the images file, each
  * stored as 32 int64 byte values (numpy: {@code bytes(a.astype('u1')).hex()}), and {@code version}, the
- * version of this computation. A cache that is absent, unreadable, of another version, or made from a
- * different classifier or images file is recomputed and replaced (atomically), so a stale cache can
+ * version of this computation, and {@code statistics_sha256}, the digest of the statistics themselves
+ * ({@link FeatureStatistics#sha256()}). A cache that is absent, unreadable, of another version, or made from a
+ * different classifier or images file, or whose statistics no longer match their digest, is recomputed and replaced (atomically), so a stale cache can
  * never be used silently.
  *
  * @param statistics       the feature statistics of the reference images
@@ -40,10 +41,12 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
     public static final Path DEFAULT_CACHE = Path.of("benchmarks", "reference-stats",
             "fmnist_test_classifier_features.npz");
     /** Bump when the way the statistics are computed changes; older caches are then recomputed. */
-    public static final long CACHE_VERSION = 1;
+    public static final long CACHE_VERSION = 2;
     static final String VERSION = "version";
     static final String CLASSIFIER_SHA256 = "classifier_sha256";
     static final String IMAGES_SHA256 = "dataset_sha256";
+    /** SHA-256 of the statistics themselves ({@link FeatureStatistics#sha256()}): an edited mean or covariance is found. */
+    static final String STATISTICS_SHA256 = "statistics_sha256";
 
     /** Whether the statistics came from the cache rather than from running the classifier now. */
     public boolean fromCache() {
@@ -88,7 +91,7 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
         Map<String, NdArray> arrays;
         FeatureStatistics stats;
         try {
-            arrays = Npz.read(cache);
+            arrays = Npz.read(cache, FeatureStatistics.MAX_ARCHIVE_BYTES);
             stats = FeatureStatistics.fromArrays(arrays, cache);
         } catch (InvalidInputException e) {
             return "the cache is unreadable (" + e.getMessage() + ")";
@@ -103,6 +106,9 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
         }
         if (!imagesSha.equals(digestHex(arrays.get(IMAGES_SHA256)))) {
             return "the cache was made from another images file";
+        }
+        if (!stats.sha256().equals(digestHex(arrays.get(STATISTICS_SHA256)))) {
+            return "the statistics do not match the digest stored with them (edited or damaged)";
         }
         if (stats.dim() != featureDim) {
             return "the cache holds " + stats.dim() + "-value features, the classifier gives " + featureDim;
@@ -123,6 +129,7 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
         arrays.put(VERSION, NdArray.ofLongs(new long[] {CACHE_VERSION}));
         arrays.put(CLASSIFIER_SHA256, digestArray(classifierSha));
         arrays.put(IMAGES_SHA256, digestArray(imagesSha));
+        arrays.put(STATISTICS_SHA256, digestArray(stats.sha256()));
         Npz.write(cache, arrays);
     }
 

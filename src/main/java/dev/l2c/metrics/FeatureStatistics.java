@@ -190,9 +190,31 @@ public record FeatureStatistics(int n, double[] mean, double[] covariance) {
         Npz.write(file, toArrays());
     }
 
+    /**
+     * The most an archive of statistics may expand to: a covariance of 2 048 features is 32 MiB, and
+     * a statistics file is never more; a larger one is refused before it fills the heap.
+     */
+    public static final long MAX_ARCHIVE_BYTES = 64L << 20;
+
     /** Loads statistics saved by {@link #save} (or by numpy with the same names). */
     public static FeatureStatistics load(Path file) throws InvalidInputException {
-        return fromArrays(Npz.read(file), file);
+        return fromArrays(Npz.read(file, MAX_ARCHIVE_BYTES), file);
+    }
+
+    /** SHA-256 (hex) of n, the mean and the covariance, bit for bit: what a cache of them records. */
+    public String sha256() {
+        java.security.MessageDigest d = dev.l2c.io.Sha256.digest();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * (2 + mean.length + covariance.length))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(n).putLong(mean.length);
+        for (double v : mean) {
+            b.putLong(Double.doubleToLongBits(v));
+        }
+        for (double v : covariance) {
+            b.putLong(Double.doubleToLongBits(v));
+        }
+        d.update(b.array());
+        return dev.l2c.io.Sha256.hex(d);
     }
 
     private static NdArray require(Map<String, NdArray> arrays, String name, Path file) throws InvalidInputException {

@@ -168,10 +168,33 @@ class BenchCommandTest {
         // copy made by hand; the cache itself writes atomically)
         Files.delete(files.get(1));
         Files.write(files.get(4), new byte[] {1, 2, 3});
+        // edited batches (issue 24): zeroed in place, which used to move the FD silently; and NaN written
+        // under the name of its own digest, so that only the finiteness check can catch it
+        int values = dev.l2c.io.Npy.read(files.get(2)).asFloats().length;
+        dev.l2c.io.Npy.writeFloats(files.get(2), new float[values], 4, values / 4);
+        float[] nan = dev.l2c.io.Npy.read(files.get(3)).asFloats();
+        nan[7] = Float.NaN;
+        Files.delete(files.get(3));
+        Path nanFile = files.get(3).resolveSibling("nan.npy");
+        dev.l2c.io.Npy.writeFloats(nanFile, nan, 4, nan.length / 4);
+        String name = files.get(3).getFileName().toString();
+        Files.move(nanFile, files.get(3).resolveSibling(name.substring(0, name.length() - 68)
+                + dev.l2c.io.Sha256.of(nanFile) + ".npy"));
         java.nio.file.attribute.FileTime untouched = Files.getLastModifiedTime(files.get(0));
-        Outcome resumed = bench(args);
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream reported = new java.io.ByteArrayOutputStream();
+        Outcome resumed;
+        try {
+            System.setErr(new java.io.PrintStream(reported, true, java.nio.charset.StandardCharsets.UTF_8));
+            resumed = bench(args);
+        } finally {
+            System.setErr(stderr);
+        }
         assertEquals(0, resumed.exit(), resumed.err());
-        assertEquals(files, cacheFiles(cache), "the missing and the damaged batch are generated again");
+        String reports = reported.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(files, cacheFiles(cache), "the missing, damaged, zeroed and NaN batches are generated again");
+        assertTrue(reports.contains("do not match the SHA-256 in its name"), reports);
+        assertTrue(reports.contains("holds NaN"), reports);
         assertEquals(untouched, Files.getLastModifiedTime(files.get(0)), "a valid batch is read, not generated again");
         JsonNode after = results();
         for (int i = 0; i < before.size(); i++) {

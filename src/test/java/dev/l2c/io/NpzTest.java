@@ -125,6 +125,28 @@ class NpzTest {
     }
 
     @Test
+    void aZipBombIsRefusedBeforeItFillsTheHeap() throws Exception {
+        // 512 MiB of zeros deflate to about half a megabyte: the archive is small, its arrays are not
+        Path bomb = dir.resolve("bomb.npz");
+        long n = 64L << 20; // float64 values
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(bomb))) {
+            zip.setLevel(9);
+            zip.putNextEntry(new ZipEntry("sigma.npy"));
+            zip.write(Npy.headerBytes(DataKind.FLOAT64, new long[] {n}));
+            byte[] zeros = new byte[1 << 20];
+            for (long written = 0; written < n * 8; written += zeros.length) {
+                zip.write(zeros);
+            }
+            zip.closeEntry();
+        }
+        assertTrue(Files.size(bomb) < (4 << 20), "a small file: " + Files.size(bomb));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> Npz.read(bomb, 64L << 20));
+        assertNamesFile(e, bomb);
+        assertTrue(e.getMessage().contains("zip bomb"), e.getMessage());
+        assertThrows(InvalidInputException.class, () -> Npz.read(bomb)); // the default limit, 256 MiB, too
+    }
+
+    @Test
     void notAZipIsRefused() {
         Path file = fixture("f4_2x3.npy");
         assertNamesFile(assertThrows(InvalidInputException.class, () -> Npz.read(file)), file,

@@ -96,6 +96,22 @@ class FashionMnistReferenceCacheTest {
     }
 
     @Test
+    void aShiftedMeanInTheCacheIsFoundByItsDigestAndRecomputed() throws Exception {
+        Path images = MetricsTesting.writeRandomIdxImages(dir.resolve("images-idx3-ubyte"), 20, 1);
+        Path cache = dir.resolve("shifted.npz");
+        FashionMnistReference first = FashionMnistReference.of(classifier, images, cache);
+        java.util.Map<String, dev.l2c.io.NdArray> arrays = new java.util.LinkedHashMap<>(dev.l2c.io.Npz.read(cache));
+        double[] mu = arrays.get(FeatureStatistics.MEAN).asDoubles();
+        mu[0] += 0.5; // the edit that moved a reported FD from 645 to 746
+        arrays.put(FeatureStatistics.MEAN, dev.l2c.io.NdArray.ofDoubles(mu, mu.length));
+        dev.l2c.io.Npz.write(cache, arrays);
+        FashionMnistReference again = FashionMnistReference.of(classifier, images, cache);
+        assertFalse(again.fromCache());
+        assertTrue(again.recomputedBecause().contains("do not match the digest"), again.recomputedBecause());
+        assertEquals(first.statistics(), again.statistics());
+    }
+
+    @Test
     void aDamagedCacheIsRecomputedAndReplaced() throws Exception {
         Path images = MetricsTesting.writeRandomIdxImages(dir.resolve("images-idx3-ubyte"), 20, 1);
         Path cache = Files.writeString(dir.resolve("ref.npz"), "not a zip");
