@@ -41,6 +41,13 @@ public final class Main implements Runnable {
         System.setProperty("java.awt.headless", "true");
         Cancellation.installSignalHandlers();
         int code = run(args);
+        System.out.flush();
+        if (System.out.checkError() && code == 0) {
+            // PrintStream swallows write errors: `inspect --json > file` on a full disk would exit 0 with
+            // truncated JSON
+            System.err.println("l2c: standard output: writing failed (full disk or closed pipe); the output is incomplete");
+            code = 6;
+        }
         OrtRuntime.removeNativeStagingFolder();
         System.exit(code);
     }

@@ -224,6 +224,9 @@ final class SampleCommand implements Callable<Integer> {
             n = labels != null ? labels.length : (count == null ? 8 : count);
             noiseSource = BatchedSampling.gaussian(noiseOptions.seed, per);
         }
+        if (labels != null && labels.length == 0) {
+            throw new UsageException("--labels gives no label (e.g. --labels 0,3,7)");
+        }
         if (labels != null && labels.length != n) {
             throw new UsageException("--labels gives " + labels.length + " labels but there are " + n + " images");
         }

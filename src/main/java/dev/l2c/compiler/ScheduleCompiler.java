@@ -28,8 +28,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -167,7 +169,16 @@ public final class ScheduleCompiler {
             throw new InvalidInputException(model.file(), "cannot read: " + e.getMessage());
         }
         Written[] written = new Written[1];
-        AtomicOutput.writeFolder(target, options.replace(), folder -> {
+        List<Path> inputs = new ArrayList<>(List.of(model.file()));
+        if (model.cardFile() != null) {
+            inputs.add(model.cardFile());
+        }
+        if (scheduleFile != null) {
+            inputs.add(scheduleFile);
+        }
+        AtomicOutput.Replaceable replaceable = new AtomicOutput.Replaceable(PackageFiles.MANIFEST, "an l2c package",
+                inputs);
+        AtomicOutput.writeFolder(target, options.replace(), replaceable, folder -> {
             Path weightsFile = folder.resolve(PackageFiles.WEIGHTS);
             WeightsSink linkedWeights = options.linkWeights() ? InPlaceWeights.tryLink(model.onnx(), weightsFile) : null;
             Map<String, String> sha = new LinkedHashMap<>();

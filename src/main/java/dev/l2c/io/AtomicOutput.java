@@ -59,6 +59,7 @@ public final class AtomicOutput {
         if (Files.isDirectory(target)) {
             throw new OutputException(target, "cannot write: it is a folder; choose a file name");
         }
+        refuseSpecialFile(target);
         Path temp = createUniqueFile(target, parent);
         boolean moved = false;
         try {
@@ -149,6 +150,7 @@ public final class AtomicOutput {
         if (Files.isDirectory(target)) {
             throw new OutputException(target, "cannot write: it is a folder; choose a file name");
         }
+        refuseSpecialFile(target);
         Path temp = createUniqueFile(target, parent);
         try {
             return new PendingFile(target, temp, FileChannel.open(temp, StandardOpenOption.WRITE,
@@ -170,6 +172,60 @@ public final class AtomicOutput {
      */
     public static void writeFolder(Path target, boolean replace, IoConsumer<Path> filler)
             throws OutputException, L2cException {
+        writeFolder(target, replace, Replaceable.ANY, filler);
+    }
+
+    /**
+     * What an existing folder must be for a replacing write to delete it: an output replaces only what
+     * is ours to replace. {@code marker}: a file whose presence makes the folder one of ours (the
+     * package manifest, a built model's card), or null to accept any folder; an empty folder is always
+     * replaceable. {@code inputs}: files the command reads, which the replaced folder must not hold
+     * (compiling {@code mdir/model.onnx -o mdir --force} would otherwise delete its own input).
+     */
+    public record Replaceable(String marker, String what, java.util.List<Path> inputs) {
+        public static final Replaceable ANY = new Replaceable(null, "folder", java.util.List.of());
+
+        public Replaceable {
+            inputs = java.util.List.copyOf(inputs);
+        }
+
+        void check(Path target) throws OutputException {
+            Path real;
+            try {
+                real = target.toRealPath();
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot replace it: " + describe(e), e);
+            }
+            for (Path input : inputs) {
+                try {
+                    if (Files.exists(input) && input.toRealPath().startsWith(real)) {
+                        throw new OutputException(target, "will not replace it: it holds " + input
+                                + ", an input of this command; choose another output folder");
+                    }
+                } catch (IOException e) {
+                    // an input that cannot be resolved is not inside the target
+                }
+            }
+            if (marker == null) {
+                return;
+            }
+            boolean empty;
+            try (var children = Files.list(target)) {
+                empty = children.findAny().isEmpty();
+            } catch (IOException e) {
+                throw new OutputException(target, "cannot replace it: " + describe(e), e);
+            }
+            if (!empty && !Files.isRegularFile(target.resolve(marker), LinkOption.NOFOLLOW_LINKS)) {
+                throw new OutputException(target, "will not replace it: it is not " + what + " (no " + marker
+                        + ") and not empty; --force replaces only " + what + "s; remove it yourself or choose"
+                        + " another output folder");
+            }
+        }
+    }
+
+    /** As {@link #writeFolder(Path, boolean, IoConsumer)}, replacing only a folder {@code replaceable} accepts. */
+    public static void writeFolder(Path target, boolean replace, Replaceable replaceable, IoConsumer<Path> filler)
+            throws OutputException, L2cException {
         Path parent = checkParentWritable(target);
         try (FolderLock lock = FolderLock.take(target)) {
             removeStaleTemporaryFolders(target);
@@ -180,6 +236,9 @@ public final class AtomicOutput {
             }
             if (exists && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                 throw new OutputException(target, "cannot write: it exists and is not a folder; remove it first");
+            }
+            if (exists) {
+                replaceable.check(target);
             }
             Path temp = createUniqueFolder(target, "tmp-" + ProcessHandle.current().pid());
             boolean filled = false;
@@ -325,6 +384,17 @@ public final class AtomicOutput {
         }
         // The new content is in place; a leftover old copy is untidy but not an error worth failing for.
         deleteTreeQuietly(old);
+    }
+
+    /**
+     * Outputs are renamed into place, which would replace a device, a pipe or a socket given as the
+     * output (as root, {@code -o /dev/null} would replace /dev/null with a regular file): refused.
+     */
+    static void refuseSpecialFile(Path target) throws OutputException {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+            throw new OutputException(target, "will not write: it is a device, pipe or socket, not a regular file;"
+                    + " l2c writes its outputs to regular files only");
+        }
     }
 
     /**

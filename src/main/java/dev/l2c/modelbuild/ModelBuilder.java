@@ -71,7 +71,9 @@ public final class ModelBuilder {
         long t0 = System.nanoTime();
         boolean bar = showProgress && config.parameterCount() * Float.BYTES >= PROGRESS_THRESHOLD_BYTES;
         try (Progress progress = Progress.start("build " + config.family() + " (MiB)", progressUnits(config), bar)) {
-            AtomicOutput.writeFolder(target, replace, folder -> built[0] = writeInto(config, seed, name, folder, progress));
+            AtomicOutput.writeFolder(target, replace, new AtomicOutput.Replaceable(CARD_FILE, "a model folder built by"
+                    + " l2c build-model", java.util.List.of()), folder -> built[0] = writeInto(config, seed, name, folder,
+                    progress));
         }
         BuiltModel b = built[0];
         return new BuiltModel(target, b.name(), config, seed, b.parameters(), b.weightTensors(), b.weightFileBytes(),

@@ -1,0 +1,94 @@
+package dev.l2c.cli;
+
+import dev.l2c.testing.Skip;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.l2c.cli.CliErrorsTest.DIT;
+import static dev.l2c.cli.CliErrorsTest.assertOneLineError;
+import static dev.l2c.cli.CliErrorsTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Outputs destroy nothing that is not ours (issue 24): `--force` replaces only a package (or an empty
+ * folder) and never the folder that holds the command's input; outputs are never renamed over a
+ * device or pipe; option values that used to hang or crash are refused in one line.
+ */
+class OutputSafetyTest {
+    static Path schedule(Path tmp) {
+        Path s = tmp.resolve("s.json");
+        assertEquals(0, run("schedule", "reference", "--nfe", "4", "--layers", "24", "-o", s.toString()).code());
+        return s;
+    }
+
+    @Test
+    void forceReplacesAPackageButNotAnyFolder(@TempDir Path tmp) throws Exception {
+        Path s = schedule(tmp);
+        Path pkg = tmp.resolve("pkg");
+        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", pkg.toString(), "--force").code(),
+                "a package is replaced");
+        Path mine = Files.createDirectories(tmp.resolve("photos"));
+        Files.writeString(mine.resolve("holiday.txt"), "keep me");
+        assertOneLineError(run("compile", DIT, "--schedule", s.toString(), "-o", mine.toString(), "--force"), 6,
+                "not an l2c package", "--force replaces only");
+        assertTrue(Files.exists(mine.resolve("holiday.txt")));
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", empty.toString(), "--force").code(),
+                "an empty folder is replaced");
+    }
+
+    @Test
+    void forceNeverReplacesTheFolderOfItsOwnInput(@TempDir Path tmp) throws Exception {
+        Path s = schedule(tmp);
+        Path mdir = Files.createDirectories(tmp.resolve("mdir"));
+        Files.copy(Path.of(DIT), mdir.resolve("model.onnx"));
+        Files.copy(Path.of("onnx-models/dit_fmnist.card.json"), mdir.resolve("model.card.json"));
+        // make the folder look like a package, so only the input rule can save it
+        Files.writeString(mdir.resolve("manifest.json"), "{}");
+        assertOneLineError(run("compile", mdir.resolve("model.onnx").toString(), "--schedule", s.toString(),
+                "-o", mdir.toString(), "--force"), 6, "an input of this command");
+        assertTrue(Files.exists(mdir.resolve("model.onnx")) && Files.exists(mdir.resolve("model.card.json")));
+    }
+
+    @Test
+    void buildModelForceReplacesOnlyABuiltModel(@TempDir Path tmp) throws Exception {
+        Path mine = Files.createDirectories(tmp.resolve("work"));
+        Files.writeString(mine.resolve("notes.txt"), "keep me");
+        assertOneLineError(run("build-model", "dit", "--preset", "tiny", "-o", mine.toString(), "--force"), 6,
+                "not a model folder built by l2c build-model");
+        assertTrue(Files.exists(mine.resolve("notes.txt")));
+    }
+
+    @Test
+    void outputsAreNotRenamedOverAPipe(@TempDir Path tmp) throws Exception {
+        Path fifo = tmp.resolve("pipe");
+        Process p;
+        try {
+            p = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        } catch (java.io.IOException e) {
+            Skip.unless(false, "mkfifo is not available");
+            return;
+        }
+        Skip.unless(p.waitFor() == 0, "mkfifo failed");
+        assertOneLineError(run("schedule", "full", "--nfe", "4", "--layers", "24", "-o", fifo.toString()), 6,
+                "not a regular file");
+        assertFalse(Files.isRegularFile(fifo), "the pipe is still a pipe");
+        assertTrue(Files.exists(fifo));
+    }
+
+    @Test
+    void absurdThreadsAndEmptyLabelsAreRefusedBeforeAnyWork(@TempDir Path tmp) {
+        Path npy = tmp.resolve("x.npy");
+        assertOneLineError(run("sample", DIT, "--nfe", "2", "--threads", "100000", "--labels", "1", "-o",
+                tmp.resolve("a.png").toString()), 2, "--threads 100000", "1024");
+        assertOneLineError(run("sample", DIT, "--nfe", "2", "--labels", ",", "--npy", npy.toString(), "-o",
+                tmp.resolve("b.png").toString()), 2, "--labels gives no label");
+        assertFalse(Files.exists(npy), "no 0-image .npy is left");
+    }
+}
