@@ -40,16 +40,22 @@ public final class Main implements Runnable {
         // charts and image grids are drawn off-screen
         System.setProperty("java.awt.headless", "true");
         Cancellation.installSignalHandlers();
-        int code = run(args);
-        System.out.flush();
-        if (System.out.checkError() && code == 0) {
-            // PrintStream swallows write errors: `inspect --json > file` on a full disk would exit 0 with
-            // truncated JSON
-            System.err.println("l2c: standard output: writing failed (full disk or closed pipe); the output is incomplete");
-            code = 6;
-        }
+        int code = checkStandardOutput(run(args), System.out, System.err);
         OrtRuntime.removeNativeStagingFolder();
         System.exit(code);
+    }
+
+    /**
+     * The exit code once standard output is flushed: PrintStream swallows write errors, so {@code
+     * inspect --json > file} on a full disk would otherwise exit 0 with truncated JSON.
+     */
+    static int checkStandardOutput(int code, java.io.PrintStream out, java.io.PrintStream err) {
+        out.flush();
+        if (out.checkError() && code == 0) {
+            err.println("l2c: standard output: writing failed (full disk or closed pipe); the output is incomplete");
+            return 6;
+        }
+        return code;
     }
 
     /** Runs the CLI and returns the exit code (for tests). */

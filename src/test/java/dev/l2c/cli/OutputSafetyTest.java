@@ -83,6 +83,22 @@ class OutputSafetyTest {
     }
 
     @Test
+    void aFailedWriteToStandardOutputIsAnError() {
+        java.io.PrintStream full = new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        });
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        full.print("{\"layers\": []}");
+        assertEquals(6, Main.checkStandardOutput(0, full, new java.io.PrintStream(err, true)));
+        assertTrue(err.toString().contains("standard output"), err.toString());
+        assertEquals(0, Main.checkStandardOutput(0, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
+                new java.io.PrintStream(err, true)));
+    }
+
+    @Test
     void absurdThreadsAndEmptyLabelsAreRefusedBeforeAnyWork(@TempDir Path tmp) {
         Path npy = tmp.resolve("x.npy");
         assertOneLineError(run("sample", DIT, "--nfe", "2", "--threads", "100000", "--labels", "1", "-o",
