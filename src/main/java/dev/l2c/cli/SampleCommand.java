@@ -79,9 +79,13 @@ final class SampleCommand implements Callable<Integer> {
             + "of activations, at most " + BatchedSampling.MAX_DEFAULT_BATCH + "; the output says which).")
     Integer batch;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "samples.png", paramLabel = "FILE.png",
-            description = "PNG grid to write (the first " + GRID_MAX + " images).")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.png",
+            description = "PNG grid to write (the first " + GRID_MAX + " images); replaced if it exists. Without -o: "
+                    + "samples.png in the current folder, refused if that file exists; no grid when --npy is given.")
     Path grid;
+
+    /** The grid written when no -o is given (and no --npy). */
+    static final Path DEFAULT_GRID = Path.of("samples.png");
 
     @Option(names = "--npy", paramLabel = "FILE.npy", description = "Also write every sample as float32 .npy.")
     Path npy;
@@ -151,10 +155,19 @@ final class SampleCommand implements Callable<Integer> {
 
     /** Everything that can be checked before any work: outputs writable, option values in range. */
     private void checkOptions() throws L2cException {
-        if (!grid.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+        if (grid == null && npy == null) {
+            if (Files.exists(DEFAULT_GRID, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new UsageException(DEFAULT_GRID.toAbsolutePath() + " exists: without -o, sample writes its grid"
+                        + " there and does not replace a file it did not name; give -o FILE.png (replaced if it exists)");
+            }
+            grid = DEFAULT_GRID;
+        }
+        if (grid != null && !grid.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new UsageException("-o writes a PNG grid: name it FILE.png, not " + grid);
         }
-        checkWritable(grid);
+        if (grid != null) {
+            checkWritable(grid);
+        }
         if (npy != null) {
             if (!npy.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
                 throw new UsageException("--npy writes a .npy file: name it FILE.npy, not " + npy);
@@ -272,8 +285,10 @@ final class SampleCommand implements Callable<Integer> {
         }
         runMemory = new long[]{rssBeforeRun, peakReset ? ProcessMemory.peakRssBytes() : -1, peakBeforeRun};
         int cols = columns != null ? columns : Math.min(shown, 10);
-        ImageGrid.writeSamplesPng(grid, gridSamples, shown, card.channels(), card.height(), card.width(), cols,
-                Math.max(1, 56 / card.height()), card.rangeMin(), card.rangeMax());
+        if (grid != null) {
+            ImageGrid.writeSamplesPng(grid, gridSamples, shown, card.channels(), card.height(), card.width(), cols,
+                    Math.max(1, 56 / card.height()), card.rangeMin(), card.rangeMax());
+        }
         if (stats != null) {
             writeStats(result, gen, samplerName, n, scale, what);
         }
@@ -290,7 +305,8 @@ final class SampleCommand implements Callable<Integer> {
         String batching = batches == 1 ? "1 batch" : String.format(Locale.ROOT, "%d batches of %d%s", batches, b,
                 batch == null ? " (default for this model)" : "");
         System.out.printf(Locale.ROOT, "wrote %s%s%s: %d images in %s, %s-%d, cfg %.2f, %s; %.3f s (%s)%n",
-                grid, shown < n ? " (the first " + shown + ")" : "", npy == null ? "" : " and " + npy, n, batching,
+                grid == null ? npy : grid, grid == null ? "" : shown < n ? " (the first " + shown + ")" : "",
+                grid == null || npy == null ? "" : " and " + npy, n, batching,
                 samplerName, gen.evaluations(), scale, what, result.wallNanos() / 1e9, timing);
         return 0;
     }

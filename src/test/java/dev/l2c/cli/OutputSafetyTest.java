@@ -83,6 +83,25 @@ class OutputSafetyTest {
     }
 
     @Test
+    void withoutOutputOptionSampleReplacesNoFileItWasNotGiven(@TempDir Path tmp) throws Exception {
+        Path implicit = SampleCommand.DEFAULT_GRID.toAbsolutePath();
+        Skip.unless(!Files.exists(implicit), implicit + " exists already; not touching it");
+        byte[] theirs = {1, 2, 3};
+        Files.write(implicit, theirs);
+        try {
+            assertOneLineError(run("sample", DIT, "--nfe", "2", "--labels", "1"), 2, "samples.png exists", "-o FILE.png");
+            assertEquals(3, Files.size(implicit), "the existing file is untouched");
+        } finally {
+            Files.deleteIfExists(implicit);
+        }
+        // --npy alone writes the .npy and no grid (a read-only current folder no longer fails it)
+        Path npy = tmp.resolve("only.npy");
+        assertEquals(0, run("sample", DIT, "--nfe", "2", "--labels", "1", "--quiet", "--npy", npy.toString()).code());
+        assertTrue(Files.exists(npy));
+        assertFalse(Files.exists(implicit), "no implicit grid beside --npy");
+    }
+
+    @Test
     void aFailedWriteToStandardOutputIsAnError() {
         java.io.PrintStream full = new java.io.PrintStream(new java.io.OutputStream() {
             @Override
