@@ -115,7 +115,7 @@ final class LearnCommand implements Callable<Integer> {
             SampleCommand.checkWritable(report);
         }
         LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, budget, lambda, budgetUnit, weighting, images,
-                noiseOptions.seed, noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
+                noiseOptions.seed(), noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
                 new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
         options.check();
         ForecastKind kind = ForecastKind.parse(forecast);

@@ -11,6 +11,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.error.UsageException;
+import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.io.TempFolder;
 import dev.l2c.modelcard.LoadedModel;
@@ -82,6 +83,13 @@ final class MemoryBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws L2cException {
+        // refused before any work: an unknown policy used to fail every row's process, one after another
+        for (String mode : modes) {
+            OrtRuntime.Memory policy = OrtRuntime.parseMemory(mode);
+            if (policy == null || policy == OrtRuntime.Memory.AUTO) {
+                throw new UsageException("--modes takes speed, balanced and lean, not '" + mode + "'");
+            }
+        }
         LoadedModel m = modelOptions.load(model);
         try {
             Files.createDirectories(out);

@@ -6,13 +6,23 @@ import picocli.CommandLine.Option;
 
 /** The initial noise and the guidance scale of a sampling run. Shared by `sample`, `bench` and `learn`. */
 final class NoiseOptions {
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the initial noise (Java's "
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial noise (Java's "
             + "Gaussian generator, drawn in image order: the same images whatever the batch; default 0).")
-    long seed;
+    Long seedOption;
 
     @Option(names = "--cfg", paramLabel = "SCALE", description = "Classifier-free guidance scale (default: the card's; "
             + "1 = no guidance).")
     Float cfg;
+
+    /** The seed: --seed, else 0. */
+    long seed() {
+        return seedOption != null ? seedOption : 0L;
+    }
+
+    /** Whether --seed was given (a seed given beside a noise file would be silently ignored, so it is refused). */
+    boolean seedGiven() {
+        return seedOption != null;
+    }
 
     /** The scale to use: --cfg, else the card's default; refuses a scale that is not a finite number. */
     float scale(ModelCard card) throws UsageException {

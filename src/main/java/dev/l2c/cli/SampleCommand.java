@@ -138,7 +138,8 @@ final class SampleCommand implements Callable<Integer> {
         if (schedulePath == null) {
             Sampler sampler = samplerOptions.create(m.card(), nfe == null ? 20 : nfe);
             try (SampleGenerator gen = SampleGenerators.plain(m.file(), m.card(), sampler, options)) {
-                return generate(gen, m.card(), sampler.name(), "full schedule (plain model)", tokenBytes, 0, m.file());
+                return generate(gen, m.card(), sampler.name(), "full schedule (plain model)", tokenBytes, 0, m.file(),
+                        noiseOptions.scale(m.card()));
             }
         }
         Schedule schedule = ScheduleJson.read(schedulePath);
@@ -184,6 +185,9 @@ final class SampleCommand implements Callable<Integer> {
             throw new UsageException("--count must be between 1 and " + MAX_IMAGES + ", not " + count);
         }
         noiseOptions.checkCfg();
+        if (noise != null && noiseOptions.seedGiven()) {
+            throw new UsageException("--seed draws the initial noise and --noise " + noise + " gives it: give one of them");
+        }
     }
 
     private int samplePackage(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
@@ -206,14 +210,23 @@ final class SampleCommand implements Callable<Integer> {
                     m.files().size(), (System.nanoTime() - t0) / 1e9);
         }
         long tokenBytes = m.layers().size() == 0 ? 0 : m.layers().layers().get(0).bytesPerSample();
+        float scale = noiseOptions.scale(m.card());
+        if (m.isLinked() && !m.linkedModel().guided()) {
+            // linked with --no-guidance: its one graph has no guidance, so scale 1 is its default and its only scale
+            if (noiseOptions.cfg != null && scale != 1f) {
+                throw new UsageException("--cfg " + scale + ": " + pkg.folder() + " was linked with --no-guidance and "
+                        + "samples with scale 1 only; leave --cfg out, or compile it again with --link alone for guidance");
+            }
+            scale = 1f;
+        }
         try (SampleGenerator gen = SampleGenerators.open(pkg, options)) {
             return generate(gen, m.card(), m.sampler().name(), String.format(Locale.ROOT, "%s, ideal speedup %.2fx",
-                    gen.describe(), m.idealSpeedup()), tokenBytes, m.totals().peakCacheBytesPerSample(), pkg.folder());
+                    gen.describe(), m.idealSpeedup()), tokenBytes, m.totals().peakCacheBytesPerSample(), pkg.folder(), scale);
         }
     }
 
     private int generate(SampleGenerator gen, ModelCard card, String samplerName, String what, long tokenBytes,
-                         long cacheBytesPerSample, Path source) throws L2cException {
+                         long cacheBytesPerSample, Path source, float scale) throws L2cException {
         int per = card.sampleElements();
         long n;
         BatchedSampling.NoiseSource noiseSource;
@@ -235,7 +248,7 @@ final class SampleCommand implements Callable<Integer> {
             noiseSource = BatchedSampling.fromArray(a.asFloats(), per, noise);
         } else {
             n = labels != null ? labels.length : (count == null ? 8 : count);
-            noiseSource = BatchedSampling.gaussian(noiseOptions.seed, per);
+            noiseSource = BatchedSampling.gaussian(noiseOptions.seed(), per);
         }
         if (labels != null && labels.length == 0) {
             throw new UsageException("--labels gives no label (e.g. --labels 0,3,7)");
@@ -253,7 +266,6 @@ final class SampleCommand implements Callable<Integer> {
         long[] given = labels;
         int classes = card.classes();
         BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : BatchedSampling.balancedLabels(classes);
-        float scale = noiseOptions.scale(card);
         long bytesPerImage = BatchedSampling.bytesPerImage(tokenBytes, cacheBytesPerSample, scale != 1f);
         int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);
         if ((long) b * per > Integer.MAX_VALUE / 2) {

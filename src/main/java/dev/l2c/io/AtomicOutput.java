@@ -9,6 +9,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,7 +31,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * exception leaves the target untouched; on an exception the temporary file or folder is deleted too.
  *
  * <p>Temporary names start with the target's name, so a leftover from a killed process is easy to
- * recognise: {@code .NAME.<random>.tmp} for files, {@code NAME.tmp-<random>} for folders.
+ * recognise: {@code .NAME.tmp-<pid>-<random>} for files, {@code NAME.tmp-<pid>-<random>} for folders;
+ * the next write of the same target deletes those whose process is gone. A name too long to take the
+ * suffixes within the file system's 255 bytes is shortened in them to its start and a hash
+ * ({@link #stem}), so every legal output name can be written.
  */
 public final class AtomicOutput {
     private static final int BUFFER_BYTES = 1 << 16;
@@ -273,12 +277,18 @@ public final class AtomicOutput {
      * folder whose process still runs is another writer's and is left alone.
      */
     static void removeStaleTemporaryFolders(Path target) {
+        removeStale(target, stem(target) + ".tmp-", true);
+    }
+
+    /** Deletes the siblings of {@code target} named {@code prefix<pid>-…} (folders or regular files) whose process is gone. */
+    private static void removeStale(Path target, String prefix, boolean folders) {
         Path absolute = target.toAbsolutePath();
-        String prefix = absolute.getFileName() + ".tmp-";
         try (var siblings = Files.list(absolute.getParent())) {
             for (Path p : siblings.toList()) {
                 String name = p.getFileName().toString();
-                if (!name.startsWith(prefix) || !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                boolean kind = folders ? Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+                if (!name.startsWith(prefix) || !kind) {
                     continue;
                 }
                 String rest = name.substring(prefix.length());
@@ -317,7 +327,7 @@ public final class AtomicOutput {
 
         static FolderLock take(Path target) throws OutputException {
             Path absolute = target.toAbsolutePath();
-            Path file = absolute.resolveSibling("." + absolute.getFileName() + ".lock");
+            Path file = absolute.resolveSibling("." + stem(absolute) + ".lock");
             try {
                 FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 java.nio.channels.FileLock lock;
@@ -425,9 +435,10 @@ public final class AtomicOutput {
      * owner-only ones of {@code Files.createTempFile}: after the rename it is the user's output.
      */
     private static Path createUniqueFile(Path target, Path parent) throws OutputException {
+        removeStaleTemporaryFiles(target);
         for (int attempt = 0; ; attempt++) {
             String random = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-            Path candidate = parent.resolve("." + target.getFileName() + "." + random + ".tmp");
+            Path candidate = parent.resolve("." + stem(target) + ".tmp-" + ProcessHandle.current().pid() + "-" + random);
             try {
                 return Files.createFile(candidate);
             } catch (FileAlreadyExistsException e) {
@@ -460,7 +471,47 @@ public final class AtomicOutput {
     private static Path uniqueSibling(Path target, String tag) {
         Path absolute = target.toAbsolutePath();
         String random = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-        return absolute.resolveSibling(absolute.getFileName() + "." + tag + "-" + random);
+        return absolute.resolveSibling(stem(absolute) + "." + tag + "-" + random);
+    }
+
+    /** Longest name (UTF-8 bytes) used as it is in temporary and lock names: leaves room for their suffixes. */
+    static final int STEM_MAX_BYTES = 200;
+
+    /**
+     * The part of {@code target}'s name that its temporary, lock and old-copy names start with: the name
+     * itself, or, for a name longer than {@link #STEM_MAX_BYTES} bytes, its first characters, '~' and 16
+     * hex digits of its SHA-256 (a 250-character name plus ".tmp-PID-random" would pass the 255-byte limit
+     * that Linux file systems put on one name).
+     */
+    static String stem(Path target) {
+        String name = target.toAbsolutePath().getFileName().toString();
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= STEM_MAX_BYTES) {
+            return name;
+        }
+        StringBuilder head = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + n > 100) {
+                break;
+            }
+            head.appendCodePoint(cp);
+            bytes += n;
+            i += Character.charCount(cp);
+        }
+        java.security.MessageDigest d = Sha256.digest();
+        d.update(utf8);
+        return head + "~" + Sha256.hex(d).substring(0, 16);
+    }
+
+    /**
+     * Deletes the hidden temporary files {@code .NAME.tmp-<pid>-…} of {@code target} whose process is gone
+     * (a run killed with SIGKILL while streaming its .npy): nothing else would ever remove them.
+     */
+    static void removeStaleTemporaryFiles(Path target) {
+        removeStale(target, "." + stem(target) + ".tmp-", false);
     }
 
     /** A short reason for an I/O error: the JDK's messages for these are often only the path. */

@@ -38,6 +38,7 @@ public final class CompiledPackage {
             throw new InvalidInputException(folder, Files.exists(folder) ? "is not a package folder"
                     : "no such package folder");
         }
+        refuseSymbolicLink(folder, PackageFiles.MANIFEST);
         PackageManifest m = ManifestJson.read(folder.resolve(PackageFiles.MANIFEST));
         CompiledPackage p = new CompiledPackage(folder, m);
         p.checkFiles(false);
@@ -57,6 +58,7 @@ public final class CompiledPackage {
     private void checkFiles(boolean hashWeights) throws InvalidInputException {
         for (Map.Entry<String, String> e : manifest.files().entrySet()) {
             Path f = folder.resolve(e.getKey());
+            refuseSymbolicLink(folder, e.getKey());
             if (!Files.isRegularFile(f)) {
                 throw new InvalidInputException(folder, "package file '" + e.getKey() + "' is missing");
             }
@@ -71,6 +73,25 @@ public final class CompiledPackage {
                 }
             }
             checkSha(f, e.getValue());
+        }
+    }
+
+    /**
+     * A package holds its own files: a symbolic link could point outside it, at a file that changes after
+     * the package was checked (the weights are hashed only by verify), so one is refused. Hard links,
+     * which compile makes to a model's weights, are the file itself and are fine.
+     */
+    private static void refuseSymbolicLink(Path folder, String name) throws InvalidInputException {
+        Path f = folder.resolve(name);
+        if (Files.isSymbolicLink(f)) {
+            String to;
+            try {
+                to = " (to " + Files.readSymbolicLink(f) + ")";
+            } catch (IOException | UnsupportedOperationException e) {
+                to = "";
+            }
+            throw new InvalidInputException(folder, "package file '" + name + "' is a symbolic link" + to
+                    + "; a package holds its own files: copy the file in place of the link (cp -L) or recompile");
         }
     }
 

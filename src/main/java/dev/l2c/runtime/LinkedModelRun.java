@@ -71,8 +71,8 @@ public final class LinkedModelRun implements SampleGenerator {
         int batch = request.batch();
         boolean guided = request.cfg() != 1f;
         if (guided && !linked.guided()) {
-            throw new MismatchException(pkg.folder(), "was linked without classifier-free guidance, so it samples with"
-                    + " scale 1 only (got --cfg " + request.cfg() + "); recompile with --link and a --cfg other than 1");
+            throw new MismatchException(pkg.folder(), "was linked with --no-guidance, so it samples with"
+                    + " scale 1 only (got --cfg " + request.cfg() + "); compile it again with --link alone for guidance");
         }
         long[] shape = {batch, card.channels(), card.height(), card.width()};
         Path file = pkg.file(linked.file());

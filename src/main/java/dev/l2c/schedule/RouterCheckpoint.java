@@ -248,8 +248,19 @@ public final class RouterCheckpoint {
         }
     }
 
-    private static String quote(Object key) {
-        return key instanceof String s ? "\"" + s + "\"" : String.valueOf(key);
+    /** A pickled key as Python would print it: a string quoted, a tuple in parentheses (not Java's array name). */
+    static String quote(Object key) {
+        if (key instanceof String s) {
+            return "\"" + s + "\"";
+        }
+        if (key instanceof Object[] tuple) {
+            StringBuilder b = new StringBuilder("(");
+            for (int i = 0; i < tuple.length; i++) {
+                b.append(i > 0 ? ", " : "").append(quote(tuple[i]));
+            }
+            return b.append(tuple.length == 1 ? ",)" : ")").toString();
+        }
+        return key == null ? "None" : String.valueOf(key);
     }
 
     private static String describe(Object o) {

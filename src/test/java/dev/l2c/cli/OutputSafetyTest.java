@@ -126,4 +126,48 @@ class OutputSafetyTest {
                 tmp.resolve("b.png").toString()), 2, "--labels gives no label");
         assertFalse(Files.exists(npy), "no 0-image .npy is left");
     }
+
+    @Test
+    void aLinkedPackageWithoutGuidanceSamplesAtScaleOneByDefault(@TempDir Path tmp) throws Exception {
+        Path pkg = tmp.resolve("linked");
+        assertEquals(0, run("compile", DIT, "--schedule", schedule(tmp).toString(), "--link", "--no-guidance",
+                "-o", pkg.toString()).code());
+        // the card's default scale (1.5) cannot apply: the package's own default is 1, without --cfg 1
+        assertEquals(0, run("sample", pkg.toString(), "--labels", "1,2", "--quiet", "-o", tmp.resolve("a.png").toString())
+                .code());
+        CliErrorsTest.Outcome r = run("sample", pkg.toString(), "--labels", "1,2", "--cfg", "1.5", "-o",
+                tmp.resolve("b.png").toString());
+        assertOneLineError(r, 2, "--no-guidance", "--link alone");
+        assertFalse(r.err().contains("compile --cfg"), "compile has no --cfg option to suggest: " + r.err());
+    }
+
+    @Test
+    void aSeedBesideANoiseFileIsRefusedNotIgnored(@TempDir Path tmp) throws Exception {
+        Path noise = tmp.resolve("noise.npy");
+        dev.l2c.io.Npy.writeFloats(noise, new float[28 * 28], 1, 1, 28, 28);
+        assertOneLineError(run("sample", DIT, "--nfe", "2", "--noise", noise.toString(), "--seed", "5", "-o",
+                tmp.resolve("a.png").toString()), 2, "--seed", "--noise", "one of them");
+        assertEquals(0, run("sample", DIT, "--nfe", "2", "--noise", noise.toString(), "--quiet", "-o",
+                tmp.resolve("b.png").toString()).code());
+    }
+
+    @Test
+    void anUnknownMemoryBenchPolicyIsRefusedBeforeAnyRun(@TempDir Path tmp) {
+        Path out = tmp.resolve("mem");
+        assertOneLineError(run("memory-bench", DIT, "--modes", "speed,turbo", "--out", out.toString()), 2,
+                "--modes", "'turbo'");
+        assertFalse(Files.exists(out), "nothing ran, nothing was written");
+    }
+
+    @Test
+    void legalOutputNamesOf250CharactersAreWritten(@TempDir Path tmp) throws Exception {
+        Path grid = tmp.resolve("g".repeat(246) + ".png");
+        Path npy = tmp.resolve("n".repeat(246) + ".npy");
+        assertEquals(0, run("sample", DIT, "--nfe", "2", "--labels", "1", "--quiet", "-o", grid.toString(), "--npy",
+                npy.toString()).code());
+        assertTrue(Files.size(grid) > 0 && Files.size(npy) > 0);
+        Path pkg = tmp.resolve("k".repeat(250));
+        assertEquals(0, run("compile", DIT, "--schedule", schedule(tmp).toString(), "-o", pkg.toString()).code());
+        assertTrue(Files.exists(pkg.resolve("manifest.json")));
+    }
 }

@@ -20,6 +20,7 @@ import static dev.l2c.io.UserErrors.assertNamesFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AtomicOutputTest {
     @TempDir
@@ -175,5 +176,45 @@ class AtomicOutputTest {
         assertNamesFile(e, target, "not a folder");
         assertEquals("a file", Files.readString(target));
         assertEquals(List.of("compiled"), listing(dir));
+    }
+
+    @Test
+    void aLegalNameOf250CharactersIsWrittenAsFileAndFolder() throws Exception {
+        // 250 bytes is a legal name (the limit is 255); its temporary and lock names are shortened, not refused
+        String name = "x".repeat(246) + ".npy";
+        Path file = dir.resolve(name);
+        AtomicOutput.writeFile(file, out -> out.write(1));
+        try (AtomicOutput.PendingFile pending = AtomicOutput.pending(file)) {
+            pending.stream().write(new byte[]{1, 2});
+            pending.commit();
+        }
+        assertEquals(2, Files.size(file));
+        Path folder = dir.resolve("p".repeat(250));
+        AtomicOutput.writeFolder(folder, false, f -> Files.writeString(f.resolve("a"), "a"));
+        AtomicOutput.writeFolder(folder, true, f -> Files.writeString(f.resolve("b"), "b"));
+        assertEquals(Stream.of(name, "p".repeat(250)).sorted().toList(), listing(dir), "nothing else is left");
+        assertEquals(List.of("b"), listing(folder));
+        String stem = AtomicOutput.stem(folder);
+        assertTrue(stem.getBytes(StandardCharsets.UTF_8).length <= AtomicOutput.STEM_MAX_BYTES, stem);
+        assertTrue(!stem.equals(AtomicOutput.stem(dir.resolve("p".repeat(249) + "q"))), "names differing at the end keep apart");
+        // a multi-byte name is cut on a character boundary
+        String greek = AtomicOutput.stem(dir.resolve("\u03b1".repeat(120)));
+        assertTrue(greek.startsWith("\u03b1".repeat(50) + "~"), greek);
+    }
+
+    @Test
+    void aTemporaryFileOfAKilledRunIsRemovedByTheNextWriteOfItsTarget() throws Exception {
+        // `kill -9` during `sample --npy x.npy` leaves .x.npy.tmp-PID-random: nothing else would remove it
+        Path target = dir.resolve("x.npy");
+        Path stale = Files.writeString(dir.resolve(".x.npy.tmp-999999999-1f"), "half");
+        Path live = Files.writeString(dir.resolve(".x.npy.tmp-" + ProcessHandle.current().pid() + "-2e"), "writing");
+        Path other = Files.writeString(dir.resolve(".y.npy.tmp-999999999-3a"), "another target's");
+        try (AtomicOutput.PendingFile pending = AtomicOutput.pending(target)) {
+            pending.stream().write(7);
+            pending.commit();
+        }
+        assertTrue(!Files.exists(stale), "the dead process's temporary file is removed");
+        assertTrue(Files.exists(live), "a running process's temporary file is left alone");
+        assertTrue(Files.exists(other), "another target's temporary file is not this write's to remove");
     }
 }

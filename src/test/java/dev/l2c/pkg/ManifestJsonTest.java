@@ -256,4 +256,21 @@ class ManifestJsonTest {
         InvalidInputException e = assertThrows(InvalidInputException.class, opened::verify);
         assertTrue(e.getMessage().contains(PackageFiles.WEIGHTS) && e.getMessage().contains("SHA-256"), e.getMessage());
     }
+
+    @Test
+    void packageFilesThatAreSymbolicLinksAreRefused() throws Exception {
+        // the same bytes through a link: the content matches, but it could be changed from outside the package
+        Path linked = tampered("linked-weights", r -> { });
+        Path outside = tmp.resolve("weights-elsewhere.bin");
+        Files.move(linked.resolve(PackageFiles.WEIGHTS), outside);
+        Files.createSymbolicLink(linked.resolve(PackageFiles.WEIGHTS), outside);
+        String weights = refusal(linked);
+        assertTrue(weights.contains("'" + PackageFiles.WEIGHTS + "' is a symbolic link") && weights.contains(outside.toString()),
+                weights);
+        Path linkedManifest = tampered("linked-manifest", r -> { });
+        Path manifestElsewhere = tmp.resolve("manifest-elsewhere.json");
+        Files.move(linkedManifest.resolve(PackageFiles.MANIFEST), manifestElsewhere);
+        Files.createSymbolicLink(linkedManifest.resolve(PackageFiles.MANIFEST), manifestElsewhere);
+        assertTrue(refusal(linkedManifest).contains("'" + PackageFiles.MANIFEST + "' is a symbolic link"));
+    }
 }

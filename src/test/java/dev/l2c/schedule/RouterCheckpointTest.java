@@ -172,6 +172,17 @@ class RouterCheckpointTest {
     }
 
     @Test
+    void aTupleKeyIsNamedAsPythonWouldPrintIt() throws Exception {
+        // A key ("0", "prob") is a Python tuple; the message used to show Java's "[Ljava.lang.Object;@71d44a3".
+        byte[] pickle = new Pickle().proto(2).orderedDict().mark().string("0").string("prob").raw(0x86)
+                .tensor("FloatStorage", "0", 2).setitems().stop().bytes();
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RouterCheckpoint.read(checkpoint(tmp.resolve("tuple.pt"), pickle, Map.of("0", floats(1, 2)))));
+        assertTrue(e.getMessage().contains("unexpected entry (\"0\", \"prob\")"), e.getMessage());
+        assertFalse(e.getMessage().contains("[L"), e.getMessage());
+    }
+
+    @Test
     void refusesGapsInRouterKeys() throws Exception {
         byte[] pickle = new Pickle().proto(2).orderedDict().mark().string("0.prob").tensor("FloatStorage", "0", 2)
                 .string("2.prob").tensor("FloatStorage", "1", 2).setitems().stop().bytes();
