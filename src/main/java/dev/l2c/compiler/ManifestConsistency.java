@@ -57,13 +57,22 @@ public final class ManifestConsistency {
      * @throws InvalidInputException naming the manifest, the field and both values at the first difference
      */
     public static void check(CompiledPackage pkg) throws InvalidInputException {
-        new ManifestConsistency(pkg.file(PackageFiles.MANIFEST)).run(pkg);
+        PackageManifest m = pkg.manifest();
+        check(m, ScheduleJson.read(pkg.file(m.schedule().file())), pkg.file(PackageFiles.MANIFEST));
     }
 
-    private void run(CompiledPackage pkg) throws InvalidInputException {
-        PackageManifest m = pkg.manifest();
+    /**
+     * The check on a manifest already read and the schedule its package holds (the fuzz tests hand both
+     * in without a package folder).
+     *
+     * @param manifestFile the manifest's path, for messages
+     */
+    public static void check(PackageManifest m, Schedule schedule, Path manifestFile) throws InvalidInputException {
+        new ManifestConsistency(manifestFile).run(m, schedule);
+    }
+
+    private void run(PackageManifest m, Schedule schedule) throws InvalidInputException {
         ModelCard card = m.card();
-        Schedule schedule = ScheduleJson.read(pkg.file(m.schedule().file()));
         same("schedule.nfe", m.schedule().nfe(), schedule.nfe());
         same("schedule.layers", m.schedule().layers(), schedule.layers());
         same("schedule.pattern", m.schedule().pattern(), schedule.pattern());

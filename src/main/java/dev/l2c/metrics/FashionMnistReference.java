@@ -83,8 +83,11 @@ public record FashionMnistReference(FeatureStatistics statistics, Path cache, St
         return new FashionMnistReference(stats, cache, classifierSha, imagesSha, why);
     }
 
-    /** Null when the cache can be used; otherwise a short reason, for the caller to report. */
-    private static String whyNotUsable(Path cache, String classifierSha, String imagesSha, int featureDim) {
+    /**
+     * Null when the cache can be used; otherwise a short reason, for the caller to report (public for
+     * the fuzz tests of this reader).
+     */
+    public static String whyNotUsable(Path cache, String classifierSha, String imagesSha, int featureDim) {
         if (!Files.exists(cache)) {
             return "no cache at " + cache;
         }

@@ -76,7 +76,12 @@ public final class OptimizedModelCache {
     /** What an entry was built from: compared on every use. */
     record Source(String key, String modelSha, String weightsSha, List<String> platform) {
         static Source of(String modelSha, String weightsSha) {
-            return new Source(OptimizedModelCache.key(modelSha, weightsSha), modelSha, weightsSha, OrtRuntime.platformSignature());
+            return of(modelSha, weightsSha, OrtRuntime.platformSignature());
+        }
+
+        static Source of(String modelSha, String weightsSha, List<String> platform) {
+            return new Source(OptimizedModelCache.key(modelSha, weightsSha, platform), modelSha, weightsSha,
+                    List.copyOf(platform));
         }
     }
 
@@ -223,6 +228,14 @@ public final class OptimizedModelCache {
             }
         }
         return null;
+    }
+
+    /**
+     * As {@link #problemWith(Path, Source)} for an entry built from {@code modelSha}/{@code weightsSha} on
+     * {@code platform} (public for the fuzz tests of the record reader, which fix the platform).
+     */
+    public static String problemWith(Path entry, String modelSha, String weightsSha, List<String> platform) {
+        return problemWith(entry, Source.of(modelSha, weightsSha, platform));
     }
 
     /** Why an entry's record cannot be used, in words that follow the entry's path. */
@@ -421,9 +434,14 @@ public final class OptimizedModelCache {
 
     /** SHA-256 over the model's and weights' checksums, ONNX Runtime's version, and the CPU. */
     static String key(String modelSha, String weightsSha) {
+        return key(modelSha, weightsSha, OrtRuntime.platformSignature());
+    }
+
+    /** The key of an entry built from {@code modelSha}/{@code weightsSha} on {@code platform}. */
+    public static String key(String modelSha, String weightsSha, List<String> platform) {
         MessageDigest d = Sha256.digest();
         List<String> parts = new ArrayList<>(List.of(modelSha, weightsSha));
-        parts.addAll(OrtRuntime.platformSignature());
+        parts.addAll(platform);
         for (String part : parts) {
             d.update(part.getBytes(StandardCharsets.UTF_8));
             d.update((byte) 0);

@@ -1,7 +1,13 @@
 package dev.l2c.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.error.L2cException;
+import dev.l2c.metrics.FashionMnistReference;
+import dev.l2c.metrics.FeatureStatistics;
+import dev.l2c.pkg.PackageManifest;
+import dev.l2c.runtime.OptimizedModelCache;
+import dev.l2c.schedule.Schedule;
 import dev.l2c.io.Npy;
 import dev.l2c.io.Npz;
 import dev.l2c.ir.serde.OnnxReader;
@@ -22,6 +28,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,6 +109,77 @@ class ParserFuzzTest {
     @FuzzTest(maxDuration = "10m")
     void onnxModel(byte[] input) {
         readOrRefuse("onnxModel", input, bytes -> assertNotNull(OnnxReader.read(bytes, folder.resolve("model.onnx"))));
+    }
+
+    // ------------------------------------------------------------ issue 24: the readers of what we read back
+
+    /**
+     * The manifest consistency check: the input is a manifest, resealed with its digest recomputed (as
+     * someone editing it by hand would), so the fuzzer gets past the digest to the re-derivation. It is
+     * checked against the schedule its {@code files} entry names among the committed schedules of the
+     * seed packages ({@code fuzz/schedules/SHA256.json}; the first one when it names none of them). A
+     * manifest the check passes must state exactly what the compiler writes for that schedule: the
+     * fields the check compares are re-read from the parsed manifest and compared once more here.
+     */
+    @FuzzTest(maxDuration = "30m")
+    void manifestConsistency(byte[] input) {
+        readOrRefuse("manifestConsistency", input, bytes -> {
+            Path file = Path.of("manifest.json");
+            PackageManifest m = ManifestJson.parse(FuzzInputs.resealed(bytes), file);
+            Schedule schedule = FuzzInputs.scheduleFor(m);
+            ManifestConsistency.check(m, schedule, file);
+            assertEquals(schedule.nfe(), m.steps().size(), "a passing manifest has one step per evaluation");
+            dev.l2c.compiler.CachePlan plan = dev.l2c.compiler.ScheduleCompiler.plan(schedule);
+            for (int k = 0; k < m.steps().size(); k++) {
+                assertEquals(plan.step(k).full(), m.steps().get(k).full(), "a passing manifest's step modes are the plan's");
+            }
+        });
+    }
+
+    /**
+     * The optimized-model cache's entry record ({@code entry.json}) against an entry whose two files
+     * are fixed: the record is the input. An entry the check accepts must have a record naming the
+     * expected key and both files' true sizes and SHA-256; {@code cache list} reads the same record and
+     * must describe every entry in one line.
+     */
+    @FuzzTest(maxDuration = "20m")
+    void cacheRecord(byte[] input) {
+        readOrRefuse("cacheRecord", input, bytes -> {
+            FuzzInputs.CacheEntry entry = FuzzInputs.cacheEntry(folder, bytes);
+            String problem = OptimizedModelCache.problemWith(entry.folder(), FuzzInputs.MODEL_SHA, FuzzInputs.WEIGHTS_SHA,
+                    FuzzInputs.PLATFORM);
+            if (problem == null) {
+                entry.assertRecordIsTrue();
+            } else {
+                assertFalse(problem.isBlank() || problem.contains("\n"), "one line: " + problem);
+            }
+            for (OptimizedModelCache.Entry e : OptimizedModelCache.list(entry.root())) {
+                assertTrue(e.problem() == null || !e.problem().contains("\n"), "one line: " + e.problem());
+            }
+        });
+    }
+
+    /**
+     * The reference-statistics cache (a {@code .npz} with the statistics, their digest and the SHA-256s
+     * of the classifier and images they come from), read under its 64 MiB expansion limit. Accepted
+     * statistics must be finite, of the stated size and match their digest.
+     */
+    @FuzzTest(maxDuration = "20m")
+    void referenceStatistics(byte[] input) {
+        readOrRefuse("referenceStatistics", input, bytes -> {
+            Path file = fileWith(bytes, "stats.npz");
+            String why = FashionMnistReference.whyNotUsable(file, FuzzInputs.CLASSIFIER_SHA, FuzzInputs.IMAGES_SHA,
+                    FuzzInputs.FEATURES);
+            if (why == null) {
+                FeatureStatistics stats = FeatureStatistics.load(file);
+                assertEquals(FuzzInputs.FEATURES, stats.dim());
+                for (double v : stats.mean()) {
+                    assertTrue(Double.isFinite(v));
+                }
+            } else {
+                assertFalse(why.isBlank() || why.contains("\n"), "one line: " + why);
+            }
+        });
     }
 
     /** A reader that may refuse its input with our error. */
