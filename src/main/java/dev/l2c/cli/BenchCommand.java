@@ -75,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "are named NAME@POLICY. Default: the --memory policy alone.")
     List<String> memoryPolicies = new ArrayList<>();
 
-    @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the full loop and of --suite schedules.")
+    @Option(names = "--nfe", defaultValue = "20", paramLabel = "N", description = "Evaluations of the full loop and of --suite schedules.")
     int nfe;
 
     @Option(names = "--images", defaultValue = "8", description = "Images per timed run (the model batch is doubled by CFG).")

@@ -10,6 +10,7 @@ import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.ManifestJson;
 import dev.l2c.pkg.PackageManifest;
 import dev.l2c.error.L2cException;
+import dev.l2c.error.UsageException;
 import dev.l2c.modelcard.LayerMapFile;
 import dev.l2c.modelcard.LoadedModel;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -44,6 +46,7 @@ final class InspectCommand implements Callable<Integer> {
         if (CompiledPackage.isPackage(target)) {
             return inspectPackage(out);
         }
+        refusePackageGraph(target);
         LoadedModel m = modelOptions.loadForInspection(target);
         LayerMap map = m.layers();
         if (json) {
@@ -66,6 +69,36 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("cacheable branches hold %.1f%% of the model's MACs%n", 100.0 * branchMacs / map.macsPerSampleFull());
         return 0;
+    }
+
+    /**
+     * A step graph (or the linked model) inside a package is a pruned piece of a model, not a model:
+     * inspected as one it would show a few of the layers. Points at the package instead.
+     */
+    static void refusePackageGraph(Path file) throws L2cException {
+        Path folder = file.toAbsolutePath().getParent();
+        if (folder == null || !CompiledPackage.isPackage(folder)) {
+            return;
+        }
+        PackageManifest m;
+        try {
+            m = ManifestJson.read(folder.resolve(dev.l2c.pkg.PackageFiles.MANIFEST));
+        } catch (L2cException e) {
+            return; // not a readable package: inspect the file as it is
+        }
+        String name = file.getFileName().toString();
+        if (!m.files().containsKey(name) || !name.endsWith(".onnx")) {
+            return;
+        }
+        List<Integer> steps = new java.util.ArrayList<>();
+        for (PackageManifest.Step s : m.steps()) {
+            if (name.equals(s.graph())) {
+                steps.add(s.step());
+            }
+        }
+        String what = m.isLinked() ? "the linked model of the whole sampling run" : "a step graph (steps " + steps + ")";
+        throw new UsageException(name + " is " + what + " of the package " + folder + ", not a model; inspect the "
+                + "package: l2c inspect " + folder);
     }
 
     private int inspectPackage(PrintStream out) throws L2cException {

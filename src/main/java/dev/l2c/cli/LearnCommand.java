@@ -40,7 +40,7 @@ final class LearnCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
 
-    @Option(names = "--nfe", defaultValue = "20", description = "Model evaluations of the sampler (default 20).")
+    @Option(names = "--nfe", defaultValue = "20", paramLabel = "N", description = "Model evaluations of the sampler (default 20).")
     int nfe;
 
     @Option(names = "--budget", paramLabel = "F",

@@ -48,7 +48,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Option(names = "--schedule", paramLabel = "NAME=FILE", description = "A schedule to compile and run (repeatable).")
     List<String> schedules = new ArrayList<>();
 
-    @Option(names = "--nfe", defaultValue = "20", description = "Evaluations of the plain-model run.")
+    @Option(names = "--nfe", defaultValue = "20", paramLabel = "N", description = "Evaluations of the plain-model run.")
     int nfe;
 
     @Option(names = "--images", defaultValue = "8", description = "Images per run (the model batch is doubled by guidance; default ${DEFAULT-VALUE}).")

@@ -12,13 +12,13 @@ import java.util.Locale;
  * job ({@code dev.l2c.spark}), whose executors rebuild the options from the same words with {@link #options}.
  */
 public final class RuntimeOptions {
-    @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
+    @Option(names = "--provider", defaultValue = "cpu", paramLabel = "cpu|cuda", description = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).")
     String provider;
 
     @Mixin
     ThreadsOption threads;
 
-    @Option(names = "--memory", defaultValue = "auto", description = "speed (prepacked weights and a memory arena per "
+    @Option(names = "--memory", defaultValue = "auto", paramLabel = "POLICY", description = "speed (prepacked weights and a memory arena per "
             + "session), balanced (weights mapped once for all sessions, an arena per session), lean (weights mapped once, "
             + "no arenas: memory does not grow with the number of step graphs), auto (speed for one graph, lean for several).")
     String memory;

@@ -57,14 +57,14 @@ final class SampleCommand implements Callable<Integer> {
             + "(into a temporary package).")
     Path schedulePath;
 
-    @Option(names = "--nfe", description = "With a plain MODEL: model evaluations (default 20).")
+    @Option(names = "--nfe", paramLabel = "N", description = "With a plain MODEL: model evaluations (default 20).")
     Integer nfe;
 
-    @Option(names = "--labels", split = ",", paramLabel = "L,L,...", description = "Class label of each image "
+    @Option(names = "--labels", split = ",", paramLabel = "L[,L...]", hideParamSyntax = true, description = "Class label of each image "
             + "(default: 0,1,2,... cycling).")
     long[] labels;
 
-    @Option(names = {"-n", "--count"}, description = "Number of images when no --labels or --noise fix it "
+    @Option(names = {"-n", "--count"}, paramLabel = "N", description = "Number of images when no --labels or --noise fix it "
             + "(default 8).")
     Long count;
 
@@ -90,7 +90,7 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--npy", paramLabel = "FILE.npy", description = "Also write every sample as float32 .npy.")
     Path npy;
 
-    @Option(names = "--columns", description = "Images per row of the grid (default: up to 10).")
+    @Option(names = "--columns", paramLabel = "C", description = "Images per row of the grid (default: up to 10).")
     Integer columns;
 
     @Option(names = "--verify", description = "Check every package file's SHA-256, the weights' too, before "

@@ -41,7 +41,7 @@ final class ScheduleCommand implements Runnable {
     /** What every generated schedule needs: its size and where to write it. Shared by reference, full and baseline. */
     static final class ScheduleSize {
         @Option(names = "--nfe", required = true, paramLabel = "N",
-                description = "Model evaluations (for baseline: of the reference, uncached run).")
+                description = "Model evaluations of the sampling run the schedule is for (the sampler's NFE).")
         int nfe;
 
         @Option(names = "--layers", required = true, paramLabel = "L",
@@ -99,14 +99,14 @@ final class ScheduleCommand implements Runnable {
     }
 
     @Command(name = "reference", description = {
-            "The L2C-style reference mask of ../shared/models/README.md: even steps full; at odd step k layer j is "
+            "The L2C-style reference mask (the one the demo models' PyTorch reference trajectory used): even steps full; at odd step k layer j is "
             + "computed when (7j + k) mod 3 = 0, otherwise reused from step k-1. With --pattern uvit-dpm2s the cache "
             + "steps are the evaluations at t_i (i >= 1, even k), reusing s_(i-1), with the same rule."})
     static final class Reference implements Callable<Integer> {
         @Mixin
         ScheduleSize size;
 
-        @Option(names = "--pattern", defaultValue = "dit-ddim", description = "dit-ddim (default) or uvit-dpm2s.")
+        @Option(names = "--pattern", paramLabel = "NAME", defaultValue = "dit-ddim", description = "dit-ddim (default) or uvit-dpm2s: the step pattern the mask follows.")
         String pattern;
 
         @Override
@@ -129,7 +129,7 @@ final class ScheduleCommand implements Runnable {
         @Mixin
         ScheduleSize size;
 
-        @Option(names = "--pattern", defaultValue = "free", description = "Step pattern to record (default: free).")
+        @Option(names = "--pattern", paramLabel = "NAME", defaultValue = "free", description = "Step pattern to record: free (default: an all-full schedule fits every sampler), dit-ddim or uvit-dpm2s.")
         String pattern;
 
         @Override
@@ -142,15 +142,20 @@ final class ScheduleCommand implements Runnable {
 
     @Command(name = "baseline", description = {
             "A baseline schedule to compare L2C with, set by its own parameter or matched to a budget (--remove F).",
-            "  none         every layer at every evaluation "
-            + "  fewer-steps  all full at fewer evaluations N' (--reduced-nfe N'); the sampler must run N' evaluations "
-            + "  fora         full when k mod K = 0, every layer reused otherwise (--interval K) "
-            + "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K --blocks k) "
-            + "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F, --seed S) "
-            + "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST) "
-            + "  taylorseer   TaylorSeer: --warmup W full evaluations, then full every K (--interval K); in between every layer "
-            + "forecast by a Taylor series of --order 1|2 (default 2) from its last computed values "
-            + "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F "
+            "",
+            "  none         every layer at every evaluation",
+            "  fewer-steps  all full at fewer evaluations N' (--reduced-nfe N'; --nfe is the uncached run's); the sampler"
+                    + " must run N' evaluations",
+            "  fora         full when k mod K = 0, every layer reused otherwise (--interval K)",
+            "  deepcache    full when k mod K = 0, otherwise only the first and last k blocks computed (--interval K"
+                    + " --blocks k)",
+            "  random       the L2C router step pattern with uniformly random layers at its cache steps (--remove F,"
+                    + " --seed S)",
+            "  l2c-mask     the L2C router step pattern computing a fixed layer list at its cache steps (--compute LIST)",
+            "  taylorseer   TaylorSeer: --warmup W full evaluations, then full every K (--interval K); in between every"
+                    + " layer forecast by a Taylor series of --order 1|2 (default 2) from its last computed values",
+            "",
+            "--remove F picks the parameter whose schedule removes the fraction of layer evaluations closest to F "
             + "(counted against --nfe full evaluations) and prints what it achieved."})
     static final class Baseline implements Callable<Integer> {
         @Parameters(paramLabel = "KIND", description = "none, fewer-steps, fora, deepcache, random, l2c-mask or taylorseer.")

@@ -40,9 +40,10 @@ public final class ScheduleCompatibility {
                     + modelLayers + " cacheable layers (inspect the model with `l2c inspect`); use a schedule made for this model");
         }
         if (!schedule.pattern().equals(Schedule.FREE) && !schedule.pattern().equals(samplerPattern)) {
-            throw new MismatchException(scheduleFile, "schedule is for the " + schedule.pattern() + " sampler ("
-                    + describe(schedule.pattern()) + ") but the sampler is " + samplerPattern + " (" + describe(samplerPattern)
-                    + "); sample with " + schedule.pattern() + " or use a schedule made for " + samplerPattern);
+            throw new MismatchException(scheduleFile, "schedule follows the " + schedule.pattern() + " step pattern ("
+                    + describe(schedule.pattern()) + ") but the sampler follows " + samplerPattern + " (" + describe(samplerPattern)
+                    + "); use --sampler " + samplers(schedule.pattern()) + ", or a schedule made for the " + samplerPattern
+                    + " pattern");
         }
         if (schedule.nfe() != samplerEvaluations) {
             throw new MismatchException(scheduleFile, "schedule covers " + schedule.nfe() + " model evaluations but the sampler makes "
@@ -57,6 +58,11 @@ public final class ScheduleCompatibility {
             case Schedule.UVIT_DPM2S -> "DPM-Solver-2, two model evaluations per step";
             default -> "any sampler";
         };
+    }
+
+    /** The samplers (--sampler names) whose model evaluations follow {@code pattern}. */
+    private static String samplers(String pattern) {
+        return pattern.equals(Schedule.UVIT_DPM2S) ? "dpm2s" : "ddim or dpm2m";
     }
 
     private static String steps(int evaluations, String samplerPattern) {

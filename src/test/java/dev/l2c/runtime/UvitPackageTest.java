@@ -90,6 +90,7 @@ class UvitPackageTest {
         Sampler sampler = dpm2s(10);
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.l2c.error.MismatchException.class,
                 () -> compile(ReferenceSchedules.referenceAlternating(10, 26), "wrong", sampler));
-        assertTrue(e.getMessage().contains("schedule is for the dit-ddim sampler"), e.getMessage());
+        assertTrue(e.getMessage().contains("schedule follows the dit-ddim step pattern")
+                && e.getMessage().contains("use --sampler ddim or dpm2m"), e.getMessage());
     }
 }

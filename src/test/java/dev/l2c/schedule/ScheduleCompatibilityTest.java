@@ -47,8 +47,10 @@ class ScheduleCompatibilityTest {
     void namesThePatternMismatch() throws Exception {
         Path f = written(Schedule.allFull(20, 58, "uvit-dpm2s"));
         MismatchException e = assertThrows(MismatchException.class, () -> ScheduleCompatibility.checkFits(f, 58, 20, "dit-ddim"));
-        assertTrue(e.getMessage().contains("schedule is for the uvit-dpm2s sampler (DPM-Solver-2, two model evaluations per step)"
-                + " but the sampler is dit-ddim"), e.getMessage());
+        assertTrue(e.getMessage().contains("schedule follows the uvit-dpm2s step pattern (DPM-Solver-2, two model evaluations"
+                + " per step) but the sampler follows dit-ddim"), e.getMessage());
+        // the advice names samplers (--sampler values), not a pattern
+        assertTrue(e.getMessage().contains("use --sampler dpm2s"), e.getMessage());
     }
 
     @Test
