@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against graph-compiler/README.md's "Writing your own runner" and the manifest, no l2c code) run a
  * linked model and a stepwise package, for DDIM (demo DiT) and DPM-Solver++(2S) (demo U-ViT), and
  * agree with {@code l2c sample} from the same noise within 1e-4. Skipped, with a message, where
- * node or the examples' node_modules are absent ({@code .ci/run} installs both).
+ * node or the examples' node_modules are absent: the build installs node_modules where npm exists
+ * (pom.xml, profile node-examples), {@code .ci/run} installs node and npm.
  */
 class NodeExamplesTest {
     static final Path EXAMPLES = Path.of("examples/node");
@@ -33,7 +34,8 @@ class NodeExamplesTest {
         boolean node = run(List.of("node", "--version"), Path.of(".")).exit == 0;
         String why = !node ? "Node.js is not installed (apt-get install nodejs npm)"
                 : !Files.isDirectory(EXAMPLES.resolve("node_modules/onnxruntime-node"))
-                ? "examples/node has no node_modules (cd examples/node && ONNXRUNTIME_NODE_INSTALL=skip npm ci)" : null;
+                ? "examples/node has no node_modules: npm is missing or `npm ci` failed during the build (apt-get install npm; "
+                + "or cd examples/node && ONNXRUNTIME_NODE_INSTALL=skip npm ci)" : null;
         if (why != null) {
             System.out.println("SKIPPED: " + why);
         }
