@@ -1,5 +1,6 @@
 package dev.l2c.bench;
 
+import dev.l2c.runtime.MemoryPolicy;
 import dev.l2c.runtime.OrtRuntime;
 
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.nio.file.Path;
  * @param memory   the memory policy of this configuration, or null for the benchmark's
  */
 public record BenchConfig(String name, Path schedule, int nfe, boolean fewerStepsCurve, boolean linked,
-                          OrtRuntime.Memory memory) {
+                          MemoryPolicy memory) {
 
     public static BenchConfig plain(String name, int nfe) {
         return new BenchConfig(name, null, nfe, true, false, null);
@@ -38,7 +39,7 @@ public record BenchConfig(String name, Path schedule, int nfe, boolean fewerStep
     }
 
     /** This configuration under its own memory policy (stepwise packages), named {@code name}. */
-    public BenchConfig withMemory(String newName, OrtRuntime.Memory policy) {
+    public BenchConfig withMemory(String newName, MemoryPolicy policy) {
         return new BenchConfig(newName, schedule, nfe, fewerStepsCurve, linked, policy);
     }
 

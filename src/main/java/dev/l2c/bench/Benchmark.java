@@ -21,6 +21,7 @@ import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageManifest;
 import dev.l2c.runtime.InitialNoise;
+import dev.l2c.runtime.MemoryPolicy;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.runtime.SampleGenerator;
 import dev.l2c.runtime.SampleGenerators;
@@ -220,7 +221,7 @@ public final class Benchmark {
             throws L2cException {
         ModelCard card = model.card();
         // one configuration at a time, with memory that does not grow with its number of graphs
-        OrtRuntime.Options lean = s.runtime().withMemory(OrtRuntime.Memory.LEAN);
+        OrtRuntime.Options lean = s.runtime().withMemory(MemoryPolicy.LEAN);
         QualitySampleCache cache = QualitySampleCache.at(s.sampleCache());
         int n = s.fdImages();
         int per = card.sampleElements();

@@ -17,6 +17,7 @@ import dev.l2c.io.AtomicOutput;
 import dev.l2c.io.ImageGrid;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.runtime.BatchedSampling;
+import dev.l2c.runtime.MemoryPolicy;
 import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.sampler.Sampler;
 import dev.l2c.schedule.BaselineSchedules;
@@ -166,20 +167,16 @@ final class BenchCommand implements Callable<Integer> {
         if (suite) {
             configs.addAll(suiteConfigs(m));
         }
-        List<OrtRuntime.Memory> policies = new ArrayList<>();
+        List<MemoryPolicy> policies = new ArrayList<>();
         for (String p : memoryPolicies) {
-            OrtRuntime.Memory policy = OrtRuntime.parseMemory(p);
-            if (policy == null || policy == OrtRuntime.Memory.AUTO) {
-                throw new UsageException("--memory-policies takes speed, balanced and lean, not '" + p + "'");
-            }
-            policies.add(policy);
+            policies.add(MemoryPolicy.parseExplicit(p, "--memory-policies"));
         }
         for (String s : schedules) {
             BenchConfig c = BenchConfig.schedule(name(s, "--schedule"), Path.of(s.substring(s.indexOf('=') + 1)));
             if (policies.isEmpty()) {
                 configs.add(c);
             }
-            for (OrtRuntime.Memory policy : policies) {
+            for (MemoryPolicy policy : policies) {
                 configs.add(c.withMemory(c.name() + "@" + policy.name().toLowerCase(Locale.ROOT), policy));
             }
         }

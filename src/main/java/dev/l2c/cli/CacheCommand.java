@@ -33,7 +33,7 @@ final class CacheCommand implements Runnable {
         String ortCache;
 
         Path folder() throws UsageException {
-            Path p = RuntimeOptions.cacheFolder(ortCache);
+            Path p = dev.l2c.runtime.OptimizedModelCache.folder(ortCache);
             if (p == null) {
                 throw new UsageException("--ort-cache off names no cache folder");
             }

@@ -116,7 +116,7 @@ final class LearnCommand implements Callable<Integer> {
         }
         LearnOptions options = new LearnOptions(samplerOptions.sampler, nfe, budget, lambda, budgetUnit, weighting, images,
                 noiseOptions.seed(), noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
-                new OrtRuntime.Options(OrtRuntime.Provider.CPU, threads, OrtRuntime.Memory.AUTO, 0), !quiet);
+                OrtRuntime.Options.cpu().withThreads(threads), !quiet);
         options.check();
         ForecastKind kind = ForecastKind.parse(forecast);
         if (kind != ForecastKind.REUSE) {

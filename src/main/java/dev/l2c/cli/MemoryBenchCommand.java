@@ -11,7 +11,7 @@ import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.error.UsageException;
-import dev.l2c.runtime.OrtRuntime;
+import dev.l2c.runtime.MemoryPolicy;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.io.TempFolder;
 import dev.l2c.modelcard.LoadedModel;
@@ -85,10 +85,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
     public Integer call() throws L2cException {
         // refused before any work: an unknown policy used to fail every row's process, one after another
         for (String mode : modes) {
-            OrtRuntime.Memory policy = OrtRuntime.parseMemory(mode);
-            if (policy == null || policy == OrtRuntime.Memory.AUTO) {
-                throw new UsageException("--modes takes speed, balanced and lean, not '" + mode + "'");
-            }
+            MemoryPolicy.parseExplicit(mode, "--modes");
         }
         LoadedModel m = modelOptions.load(model);
         try {

@@ -18,6 +18,7 @@ import dev.l2c.ir.serde.OnnxWriter;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.runtime.OrtFailures;
+import dev.l2c.runtime.MemoryPolicy;
 import dev.l2c.runtime.OrtRuntime;
 
 import java.io.ByteArrayOutputStream;
@@ -123,7 +124,7 @@ final class RoutingEvaluator implements AutoCloseable {
         } catch (IOException e) {
             throw new ProviderException(model.file(), "cannot serialise the learner's graph: " + e.getMessage());
         }
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, sharing)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, options.setup(sharing, 0))) {
             return env.createSession(bytes.toByteArray(), so);
         } catch (OrtException e) {
             throw new ProviderException(model.file(), "ONNX Runtime cannot load the learner's graph: "
@@ -212,8 +213,7 @@ final class RoutingEvaluator implements AutoCloseable {
         if (reuseAllBut[slot] == null) {
             Model pruned = CacheStepGraph.build(model.onnx(), layers, reads, new int[0]).model();
             // many small graphs, each run a few times: no per-session copies of prepacked weights
-            reuseAllBut[slot] = open(pruned, new OrtRuntime.Options(options.provider(), options.threads(),
-                    OrtRuntime.Memory.LEAN, options.deviceId()), model, l + 1);
+            reuseAllBut[slot] = open(pruned, options.withMemory(MemoryPolicy.LEAN), model, l + 1);
         }
         set(in);
         Map<String, OnnxTensorLike> inputs = inputs();

@@ -106,7 +106,7 @@ public final class ClassifierFeatures implements AutoCloseable {
         }
         OrtEnvironment environment = OrtRuntime.environment(0);
         OrtSession session;
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(OrtRuntime.Options.cpu(), 1)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(OrtRuntime.Options.cpu())) {
             session = OrtRuntime.open(model, so);
         }
         try {

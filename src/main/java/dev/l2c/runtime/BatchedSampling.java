@@ -125,6 +125,16 @@ public final class BatchedSampling {
     }
 
     /**
+     * The activation memory one step graph's session arena is predicted to hold at the default batch
+     * with guidance: 16 token tensors per model row (what {@link #bytesPerImage} counts; the demo DiT's
+     * arenas measured 48 MiB at batch 16, this predicts 50 MiB). The memory policy AUTO weighs it.
+     */
+    public static long predictedArenaBytesPerGraph(long tokenBytes, long cacheBytesPerSample) {
+        int batch = defaultBatch(MAX_DEFAULT_BATCH, bytesPerImage(tokenBytes, cacheBytesPerSample, true));
+        return 16 * tokenBytes * 2 * batch;
+    }
+
+    /**
      * A default batch for {@code n} images: as many as fit {@link #DEFAULT_BATCH_BUDGET_BYTES} of
      * activations at {@code bytesPerImage} each (doubled batch included), at most
      * {@link #MAX_DEFAULT_BATCH}, at least 1, never more than {@code n}.

@@ -57,7 +57,7 @@ public final class LinkedModelRun implements SampleGenerator {
             this.session = OptimizedModelCache.open(env, options.ortCache(), pkg.file(linked.file()),
                     m.files().get(linked.file()), m.files().get(m.weights().file()), options);
         } else {
-            try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+            try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
                 this.session = OrtRuntime.open(pkg.file(linked.file()), so);
             }
         }

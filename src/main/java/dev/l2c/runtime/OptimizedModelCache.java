@@ -70,6 +70,33 @@ public final class OptimizedModelCache {
     /** Where problems with the cache are reported (stderr; tests replace it). */
     static Consumer<String> report = System.err::println;
 
+    /**
+     * The folder {@code --ort-cache} names: null for off; {@code auto} is {@code $L2C_CACHE/ort}, else
+     * {@code $XDG_CACHE_HOME/l2c/ort}, else {@code ~/.cache/l2c/ort}; an empty or blank value is refused
+     * (it would mean the current folder), and so is a file.
+     */
+    public static Path folder(String ortCache) throws dev.l2c.error.UsageException {
+        if (ortCache == null || ortCache.isBlank()) {
+            throw new dev.l2c.error.UsageException("--ort-cache must be a folder, auto or off; got an empty value (which"
+                    + " would put the cache in the current folder)");
+        }
+        if (Files.exists(Path.of(ortCache)) && !Files.isDirectory(Path.of(ortCache))) {
+            throw new dev.l2c.error.UsageException("--ort-cache " + ortCache + " is a file, not a folder");
+        }
+        return switch (ortCache) {
+            case "off" -> null;
+            case "auto" -> {
+                String l2c = System.getenv("L2C_CACHE");
+                String xdg = System.getenv("XDG_CACHE_HOME");
+                Path base = l2c != null && !l2c.isBlank() ? Path.of(l2c)
+                        : xdg != null && !xdg.isBlank() ? Path.of(xdg, "l2c")
+                        : Path.of(System.getProperty("user.home"), ".cache", "l2c");
+                yield base.resolve("ort");
+            }
+            default -> Path.of(ortCache);
+        };
+    }
+
     private OptimizedModelCache() {
     }
 
@@ -94,7 +121,7 @@ public final class OptimizedModelCache {
         if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
             String problem = problemWith(entry, source);
             if (problem == null) {
-                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
                     so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
                     OrtSession session = env.createSession(entry.resolve(MODEL).toString(), so);
                     touch(entry);
@@ -119,7 +146,7 @@ public final class OptimizedModelCache {
             return uncached(model, options, root, "cannot create a folder there (" + e.getMessage() + ")");
         }
         OrtSession session;
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
             so.setOptimizedModelFilePath(temp.resolve(MODEL).toString());
             so.addConfigEntry("session.optimized_model_external_initializers_file_name", WEIGHTS);
             so.addConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
@@ -158,7 +185,7 @@ public final class OptimizedModelCache {
 
     private static OrtSession uncached(Path model, OrtRuntime.Options options, Path root, String why) throws L2cException {
         OrtSession session;
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
             session = OrtRuntime.open(model, so);
         }
         report.accept("l2c: " + root + ": cannot save ONNX Runtime's optimized form (" + firstLine(why)

@@ -8,6 +8,7 @@ import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
+import dev.l2c.error.UsageException;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -23,23 +24,6 @@ public final class OrtRuntime {
     /** Where graphs run. */
     public enum Provider { CPU, CUDA }
 
-    /**
-     * How sessions use memory when several step graphs share weights (a single graph always runs with
-     * ONNX Runtime's defaults: nothing is shared, so there is nothing to save).
-     * <ul>
-     * <li>SPEED: ONNX Runtime's defaults: each session prepacks its weights (a private copy in a faster
-     *     layout) and keeps its own memory arena sized for its activations. Memory grows with every
-     *     session.</li>
-     * <li>BALANCED: no prepacking and (for packages) one memory mapping of the weights handed to every
-     *     session: weights resident once; each session keeps its arena, so activation memory grows with
-     *     the number of step graphs, but steps run at full speed.</li>
-     * <li>LEAN: as BALANCED, and no per-session arena either: activations are freed after each step, so
-     *     memory does not grow with the number of step graphs. Allocating without an arena costs page
-     *     faults: measured on the demo DiT, a cache step takes about a third longer.</li>
-     * <li>AUTO: SPEED for a single graph, LEAN when several graphs share the weights.</li>
-     * </ul>
-     */
-    public enum Memory { AUTO, SPEED, BALANCED, LEAN }
 
     /**
      * @param provider CPU or CUDA
@@ -49,42 +33,52 @@ public final class OrtRuntime {
      * @param ortCache where linked models keep ONNX Runtime's optimized form ({@link OptimizedModelCache}),
      *                 or null for no cache
      */
-    public record Options(Provider provider, int threads, Memory memory, int deviceId, Path ortCache) {
-        /** Options without an optimized-model cache. */
-        public Options(Provider provider, int threads, Memory memory, int deviceId) {
-            this(provider, threads, memory, deviceId, null);
+    public record Options(Provider provider, int threads, MemoryPolicy memory, int deviceId, Path ortCache) {
+        /** The help text of {@code --provider}. */
+        public static final String PROVIDER_HELP = "cpu or cuda (CUDA 12 + cuDNN 9, GPU build).";
+        /** The help text of {@code --ort-cache}. */
+        public static final String ORT_CACHE_HELP = "Where linked models keep ONNX Runtime's optimized form (with "
+                + "packed weights) so later runs open them fast: auto ($L2C_CACHE, else $XDG_CACHE_HOME/l2c, else "
+                + "~/.cache/l2c), a folder, or off.";
+
+        /** CPU, one thread per core, memory policy AUTO, no optimized-model cache. */
+        public static Options cpu() {
+            return new Options(Provider.CPU, 0, MemoryPolicy.AUTO, 0, null);
         }
 
-        public static Options cpu() {
-            return new Options(Provider.CPU, 0, Memory.AUTO, 0, null);
+        /**
+         * The options that {@code --provider}, {@code --threads}, {@code --memory} and {@code --ort-cache}
+         * with these words give: the one parser of them, used by every command and by the Spark executors;
+         * {@code auto} for the cache resolves against this process's environment.
+         */
+        public static Options parse(String provider, int threads, String memory, String ortCache) throws UsageException {
+            if (threads < 0) {
+                throw new UsageException("--threads must be 0 (one per core) or positive");
+            }
+            Provider p = switch (provider.toLowerCase(java.util.Locale.ROOT)) {
+                case "cpu" -> Provider.CPU;
+                case "cuda" -> Provider.CUDA;
+                default -> throw new UsageException("--provider must be cpu or cuda, not '" + provider + "'");
+            };
+            return new Options(p, threads, MemoryPolicy.parse(memory), 0, OptimizedModelCache.folder(ortCache));
         }
 
         /** The same options under another memory policy. */
-        public Options withMemory(Memory policy) {
+        public Options withMemory(MemoryPolicy policy) {
             return new Options(provider, threads, policy, deviceId, ortCache);
         }
 
-        /** Whether sessions sharing weights with {@code graphs - 1} others run without prepacked copies. */
-        public boolean sharedWeights(int graphs) {
-            return graphs > 1 && memory != Memory.SPEED;
+        /** The same options with {@code n} intra-op threads. */
+        public Options withThreads(int n) {
+            return new Options(provider, n, memory, deviceId, ortCache);
         }
 
-        /** Whether sessions run without a memory arena. */
-        public boolean withoutArena(int graphs) {
-            return graphs > 1 && (memory == Memory.LEAN || memory == Memory.AUTO);
+        /** What the memory policy means for {@code graphs} sessions sharing weights, each with {@code arenaBytesPerGraph} of activations. */
+        public MemoryPolicy.SessionSetup setup(int graphs, long arenaBytesPerGraph) {
+            return memory.setup(graphs, provider, arenaBytesPerGraph);
         }
     }
 
-    /** Parses a --memory value; null for an unknown one. */
-    public static Memory parseMemory(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> Memory.AUTO;
-            case "speed" -> Memory.SPEED;
-            case "balanced" -> Memory.BALANCED;
-            case "lean" -> Memory.LEAN;
-            default -> null;
-        };
-    }
 
     private static OrtEnvironment environment;
     private static int environmentThreads;
@@ -173,11 +167,13 @@ public final class OrtRuntime {
         return environmentThreads;
     }
 
-    /**
-     * Session options for a graph that shares its weights with {@code graphsSharingWeights - 1}
-     * other sessions.
-     */
-    public static OrtSession.SessionOptions sessionOptions(Options options, int graphsSharingWeights)
+    /** Session options for a graph that shares its weights with no other session. */
+    public static OrtSession.SessionOptions sessionOptions(Options options) throws ProviderException {
+        return sessionOptions(options, options.setup(1, 0));
+    }
+
+    /** Session options for a graph run under {@code setup} (what its memory policy means for its package). */
+    public static OrtSession.SessionOptions sessionOptions(Options options, MemoryPolicy.SessionSetup setup)
             throws ProviderException {
         environment(options.threads());
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
@@ -189,10 +185,10 @@ public final class OrtRuntime {
             }
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            if (options.sharedWeights(graphsSharingWeights)) {
+            if (!setup.prepacking()) {
                 so.addConfigEntry("session.disable_prepacking", "1");
             }
-            if (options.withoutArena(graphsSharingWeights)) {
+            if (!setup.arena()) {
                 so.setCPUArenaAllocator(false);
             }
             // The memory pattern plans one block per input shape on the first run and allocates it on top

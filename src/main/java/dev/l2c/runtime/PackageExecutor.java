@@ -43,6 +43,8 @@ public final class PackageExecutor implements ModelExecutor {
     private final Map<Long, OnnxTensor> live = new HashMap<>();
     private final List<Set<String>> requestedOutputs = new ArrayList<>();
     private int nextEvaluation;
+    /** What the memory policy means for this package's sessions. */
+    private final MemoryPolicy.SessionSetup setup;
     private long runNanos;
     private long peakLiveCacheBytes;
 
@@ -55,11 +57,13 @@ public final class PackageExecutor implements ModelExecutor {
         this.card = manifest.card();
         this.env = OrtRuntime.environment(options.threads());
         List<String> graphs = manifest.onnxFiles();
-        this.sharedWeights = options.sharedWeights(graphs.size()) && options.provider() == OrtRuntime.Provider.CPU
-                ? SharedWeights.map(env, pkg.folder(), graphs) : null;
+        long tokenBytes = manifest.layers().size() == 0 ? 0 : manifest.layers().layers().get(0).bytesPerSample();
+        this.setup = options.setup(graphs.size(), BatchedSampling.predictedArenaBytesPerGraph(tokenBytes,
+                manifest.totals().peakCacheBytesPerSample()));
+        this.sharedWeights = setup.mappedWeights() ? SharedWeights.map(env, pkg.folder(), graphs) : null;
         try {
             for (String g : graphs) {
-                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, graphs.size())) {
+                try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, setup)) {
                     if (sharedWeights != null) {
                         sharedWeights.addTo(so, g);
                     }
@@ -84,6 +88,17 @@ public final class PackageExecutor implements ModelExecutor {
 
     private static long key(int layer, int step) {
         return ((long) layer << 32) | step;
+    }
+
+
+    /** What the memory policy means for this package's sessions (AUTO resolved). */
+    public MemoryPolicy.SessionSetup setup() {
+        return setup;
+    }
+
+    /** Bytes of weights mapped once and shared by every session; 0 when each session loads its own. */
+    public long sharedWeightBytes() {
+        return sharedWeights == null ? 0 : sharedWeights.bytes();
     }
 
     @Override

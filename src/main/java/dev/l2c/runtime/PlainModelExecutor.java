@@ -30,7 +30,7 @@ public final class PlainModelExecutor implements ModelExecutor {
         this.file = file;
         this.card = card;
         this.env = OrtRuntime.environment(options.threads());
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
             this.session = OrtRuntime.open(file, so);
         }
         this.outputChannels = outputChannels(session, card, file);

@@ -1,6 +1,5 @@
 package dev.l2c.spark;
 
-import dev.l2c.cli.RuntimeOptions;
 import dev.l2c.error.UsageException;
 import dev.l2c.runtime.OrtRuntime;
 import org.apache.spark.SparkEnv;
@@ -19,13 +18,13 @@ record RunSettings(String provider, int threads, String memory, String ortCache)
 
     /** The settings, their words checked on the driver before any work. */
     static RunSettings of(String provider, int threads, String memory, String ortCache) throws UsageException {
-        RuntimeOptions.options(provider, threads, memory, "off");
+        OrtRuntime.Options.parse(provider, threads, memory, "off");
         return new RunSettings(provider, threads, memory, ortCache);
     }
 
     /** The options on this JVM. */
     OrtRuntime.Options options() throws UsageException {
-        return RuntimeOptions.options(provider, threads > 0 ? threads : executorCores(), memory, ortCache);
+        return OrtRuntime.Options.parse(provider, threads > 0 ? threads : executorCores(), memory, ortCache);
     }
 
     private static int executorCores() {

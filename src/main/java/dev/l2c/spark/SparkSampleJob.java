@@ -1,5 +1,8 @@
 package dev.l2c.spark;
 
+import dev.l2c.runtime.MemoryPolicy;
+import dev.l2c.runtime.OrtRuntime;
+
 import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
@@ -143,11 +146,10 @@ public final class SparkSampleJob implements Callable<Integer> {
             + "executor (0: spark.executor.cores, else every core).")
     int threads;
 
-    @Option(names = "--memory", defaultValue = "auto", description = "Memory policy as in l2c sample: auto, speed, "
-            + "balanced, lean.")
+    @Option(names = "--memory", defaultValue = "auto", paramLabel = "POLICY", description = MemoryPolicy.HELP)
     String memory;
 
-    @Option(names = "--provider", defaultValue = "cpu", description = "cpu or cuda.")
+    @Option(names = "--provider", defaultValue = "cpu", paramLabel = "cpu|cuda", description = OrtRuntime.Options.PROVIDER_HELP)
     String provider;
 
     @Option(names = "--ort-cache", defaultValue = "auto", paramLabel = "DIR|auto|off", description = "Where executors "

@@ -179,7 +179,7 @@ class LinkedModelTest {
         CompiledPackage pkg = compile(dit, ReferenceSchedules.referenceAlternating(4, 24), dit.card().sampler("ddim", 4, true),
                 "cached", ScheduleCompiler.Options.linked(true));
         Path cache = tmp.resolve("ort-cache");
-        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0, OrtRuntime.Memory.AUTO, 0, cache);
+        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0, MemoryPolicy.AUTO, 0, cache);
         SampleRun.Request request = request(dit, 2, 1.5f);
         float[] uncached = generate(pkg, request);
         float[] first;

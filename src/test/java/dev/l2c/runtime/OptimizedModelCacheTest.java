@@ -67,7 +67,7 @@ class OptimizedModelCacheTest {
     }
 
     static float[] run(CompiledPackage pkg, Path cache) throws Exception {
-        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0, OrtRuntime.Memory.AUTO, 0, cache);
+        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0, MemoryPolicy.AUTO, 0, cache);
         try (LinkedModelRun r = new LinkedModelRun(pkg, options); Progress p = Progress.start("t", 4, false)) {
             return r.generate(LinkedModelTest.request(dit, 2, 1.5f), p).samples();
         }

@@ -69,12 +69,11 @@ public class StepLatencyBenchmark {
         LoadedModel m = LoadedModel.load(DemoPackages.MODEL, null, null);
         pkg = DemoPackages.referencePackage(m);
         PackageManifest manifest = CompiledPackage.open(pkg).manifest();
-        OrtRuntime.Options options = new OrtRuntime.Options(OrtRuntime.Provider.CPU, 0,
-                OrtRuntime.parseMemory(memory), 0);
+        OrtRuntime.Options options = OrtRuntime.Options.cpu().withMemory(dev.l2c.runtime.MemoryPolicy.parse(memory));
         OrtEnvironment env = OrtRuntime.environment(0);
         PackageManifest.Step full = manifest.steps().get(0);
         PackageManifest.Step cache = manifest.steps().get(1);
-        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, 1)) {
+        try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options)) {
             fullSession = OrtRuntime.open(pkg.resolve(full.graph()), so);
             session = step.equals("full") ? fullSession : OrtRuntime.open(pkg.resolve(cache.graph()), so);
         }
