@@ -125,17 +125,6 @@ public final class Graph {
         return v;
     }
 
-    /** Removes a graph input that nothing reads any more. */
-    public void removeInput(Value input) {
-        if (input.hasUses()) {
-            throw new IllegalStateException("graph input " + input.name() + " is still read by " + describeUses(input));
-        }
-        if (!inputs.remove(input)) {
-            throw new IllegalArgumentException(input.name() + " is not an input of graph '" + name + "'");
-        }
-        forget(input);
-    }
-
     /** Adds a constant value holding {@code tensor} (renamed to {@code valueName} if needed). */
     public Value addInitializer(String valueName, Tensor tensor) {
         Value v = newValue(valueName, TensorType.of(tensor.type(), tensor.shape()));
@@ -164,12 +153,6 @@ public final class Graph {
             throw new IllegalArgumentException(value.name() + " is already an output of graph '" + name + "'");
         }
         outputs.add(value);
-    }
-
-    public void removeOutput(Value value) {
-        if (!outputs.remove(value)) {
-            throw new IllegalArgumentException(value.name() + " is not an output of graph '" + name + "'");
-        }
     }
 
     void replaceOutput(Value old, Value replacement) {

@@ -100,11 +100,6 @@ public final class Node {
         return a == null ? defaultValue : a.asInt();
     }
 
-    public float floatAttribute(String attrName, float defaultValue) {
-        Attribute a = attributes.get(attrName);
-        return a == null ? defaultValue : a.asFloat();
-    }
-
     public long[] intsAttribute(String attrName) {
         Attribute a = attributes.get(attrName);
         return a == null ? null : a.asInts();

@@ -46,7 +46,6 @@ public final class PackageExecutor implements ModelExecutor {
     /** What the memory policy means for this package's sessions. */
     private final MemoryPolicy.SessionSetup setup;
     private long runNanos;
-    private long peakLiveCacheBytes;
 
     public PackageExecutor(CompiledPackage pkg, OrtRuntime.Options options) throws L2cException {
         this.pkg = pkg;
@@ -133,7 +132,6 @@ public final class PackageExecutor implements ModelExecutor {
                         new IllegalStateException("graph " + step.graph() + " did not output " + o.name()));
                 live.put(key(o.layer(), evaluation), (OnnxTensor) v);
             }
-            trackPeak();
             for (PackageManifest.CacheRelease r : step.freeAfter()) {
                 OnnxTensor t = live.remove(key(r.layer(), r.fromStep()));
                 if (t == null) {
@@ -147,19 +145,6 @@ public final class PackageExecutor implements ModelExecutor {
         } catch (OrtException e) {
             throw OrtFailures.running(pkg.file(step.graph()), "step " + evaluation, e);
         }
-    }
-
-    private void trackPeak() {
-        long bytes = 0;
-        for (OnnxTensor t : live.values()) {
-            bytes += t.getInfo().getNumElements() * 4L;
-        }
-        peakLiveCacheBytes = Math.max(peakLiveCacheBytes, bytes);
-    }
-
-    /** Largest total size of live cache tensors seen, in bytes (fp32). */
-    public long peakLiveCacheBytes() {
-        return peakLiveCacheBytes;
     }
 
     /** Cache tensors alive now (0 after a complete run: every cache was freed by its last reader). */

@@ -12,7 +12,7 @@ import java.util.Objects;
  * A layer-caching schedule: for each model evaluation k = 0..NFE-1 of a sampler, which of the
  * model's L cacheable layers are computed. Layers follow L2C's numbering: layer 2i is the attention
  * branch of block i, layer 2i+1 its MLP branch. A layer that a step does not compute reuses the
- * branch value it had at the most recent evaluation that computed it ({@link #lastComputedBefore}),
+ * branch value it had at the most recent evaluation that computed it,
  * so evaluation 0 must be full: there is nothing to reuse yet.
  *
  * <p>The pattern names the sampler the evaluations belong to, because the same evaluation count
@@ -264,28 +264,6 @@ public final class Schedule {
     /** Layer evaluations an uncached run computes: NFE × L. */
     public long totalLayerEvaluations() {
         return (long) nfe() * layers;
-    }
-
-    /**
-     * The most recent evaluation before {@code step} that computed {@code layer}: where the value
-     * that {@code step} reuses for {@code layer} comes from. Always defined, since step 0 is full.
-     *
-     * @param step  1..NFE (NFE asks where the value after the last step comes from)
-     * @param layer 0..L-1
-     */
-    public int lastComputedBefore(int step, int layer) {
-        if (step < 1 || step > nfe()) {
-            throw new IllegalArgumentException("step " + step + " has no earlier evaluation in 0.." + (nfe() - 1));
-        }
-        if (layer < 0 || layer >= layers) {
-            throw new IllegalArgumentException("layer " + layer + " is out of range 0.." + (layers - 1));
-        }
-        for (int k = step - 1; k > 0; k--) {
-            if (steps.get(k).computes(layer)) {
-                return k;
-            }
-        }
-        return 0;
     }
 
     @Override

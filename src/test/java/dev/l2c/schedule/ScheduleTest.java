@@ -1,5 +1,6 @@
 package dev.l2c.schedule;
 
+import dev.l2c.testing.ScheduleQueries;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ class ScheduleTest {
                 assertEquals(expected, step.computes(j), "step " + k + " layer " + j);
                 computed += expected ? 1 : 0;
                 if (!expected) {
-                    assertEquals(k - 1, s.lastComputedBefore(k, j));
+                    assertEquals(k - 1, ScheduleQueries.lastComputedBefore(s, k, j));
                 }
             }
         }
@@ -77,13 +78,13 @@ class ScheduleTest {
         Schedule s = new Schedule(3, "free",
                 List.of(ScheduleStep.full(3), ScheduleStep.cache(0), ScheduleStep.cache(1), ScheduleStep.cache()),
                 Map.of(), List.of());
-        assertEquals(1, s.lastComputedBefore(3, 0));
-        assertEquals(2, s.lastComputedBefore(3, 1));
-        assertEquals(0, s.lastComputedBefore(3, 2));
-        assertEquals(2, s.lastComputedBefore(4, 1));
-        assertEquals(0, s.lastComputedBefore(1, 1));
-        assertThrows(IllegalArgumentException.class, () -> s.lastComputedBefore(0, 0));
-        assertThrows(IllegalArgumentException.class, () -> s.lastComputedBefore(1, 3));
+        assertEquals(1, ScheduleQueries.lastComputedBefore(s, 3, 0));
+        assertEquals(2, ScheduleQueries.lastComputedBefore(s, 3, 1));
+        assertEquals(0, ScheduleQueries.lastComputedBefore(s, 3, 2));
+        assertEquals(2, ScheduleQueries.lastComputedBefore(s, 4, 1));
+        assertEquals(0, ScheduleQueries.lastComputedBefore(s, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> ScheduleQueries.lastComputedBefore(s, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> ScheduleQueries.lastComputedBefore(s, 1, 3));
         assertEquals(3 + 1 + 1, s.layerEvaluations());
     }
 
