@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.analysis.CacheableLayer;
 import dev.l2c.bench.BenchConfig;
 import dev.l2c.bench.BenchResult;
+import dev.l2c.bench.BenchReport;
 import dev.l2c.bench.Benchmark;
 import dev.l2c.metrics.FdBootstrap;
 import dev.l2c.bench.FdComputeChart;
@@ -203,7 +204,7 @@ final class BenchCommand implements Callable<Integer> {
                 samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples, List.copyOf(fdWidthsAt),
                 sampleCache);
         List<BenchResult> results = Benchmark.run(m, configs, settings);
-        String md = Benchmark.markdown(m, settings, results);
+        String md = BenchReport.markdown(m, settings, results);
         System.out.print(md);
         writeResults(m, settings, results, md);
         return 0;
@@ -278,25 +279,25 @@ final class BenchCommand implements Callable<Integer> {
 
     private void writeResults(LoadedModel m, Benchmark.Settings settings, List<BenchResult> results, String md)
             throws L2cException {
-        ObjectNode json = Benchmark.json(m, settings, results);
+        ObjectNode json = BenchReport.json(m, settings, results);
         AtomicOutput.writeFile(out.resolve("results.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
         AtomicOutput.writeFile(out.resolve("results.json"), o -> o.write(new ObjectMapper()
                 .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json)));
         QualityLatencyChart.write(out.resolve("psnr_vs_latency.png"),
                 m.file().getFileName() + ": PSNR vs full (higher is better) vs latency, CPU",
-                "PSNR vs full schedule (dB)", Benchmark.chartPoints(results, false));
+                "PSNR vs full schedule (dB)", BenchReport.chartPoints(results, false));
         if (settings.fdImages() > 0) {
             QualityLatencyChart.write(out.resolve("fd_vs_latency.png"),
                     m.file().getFileName() + ": FD (lower is better) vs latency, CPU",
-                    "Fréchet distance to the test set", Benchmark.chartPoints(results, true));
-            List<FdComputeChart.Point> fd = Benchmark.fdComputePoints(results, settings);
+                    "Fréchet distance to the test set", BenchReport.chartPoints(results, true));
+            List<FdComputeChart.Point> fd = BenchReport.fdComputePoints(results, settings);
             if (!fd.isEmpty()) {
                 FdComputeChart.write(out.resolve("fd_vs_removed.png"), m.file().getFileName() + ": FD (lower is better) "
                         + "vs layer evaluations removed, " + settings.fdImages() + " samples", fd,
-                        Benchmark.referenceFd(results, settings));
+                        BenchReport.referenceFd(results, settings));
                 FdComputeChart.writeChange(out.resolve("fd_change_vs_removed.png"), m.file().getFileName()
                         + ": FD above full (lower is better) vs layer evaluations removed, " + settings.fdImages()
-                        + " samples", Benchmark.fdChangePoints(results, settings));
+                        + " samples", BenchReport.fdChangePoints(results, settings));
             }
         }
         // grids from the timed runs: the same noise and labels for every configuration

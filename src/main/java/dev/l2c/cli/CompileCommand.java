@@ -40,7 +40,7 @@ final class CompileCommand implements Callable<Integer> {
     boolean linkWeights;
 
     @Option(names = "--link", description = "Write one linked ONNX model of the whole sampling run "
-            + "(sampling_run.onnx) instead of one graph per step.")
+            + "(linked_model.onnx) instead of one graph per step.")
     boolean link;
 
     @Option(names = "--no-guidance", description = "With --link: leave classifier-free guidance out (the model then "

@@ -60,8 +60,8 @@ final class PackageManifestBuilder {
     }
 
     void linkedModel(String file, boolean guided, int nodes) {
-        linked = new PackageManifest.LinkedModel(file, SamplingRunGraph.NOISE, SamplingRunGraph.LABELS,
-                guided ? SamplingRunGraph.GUIDANCE_SCALE : null, SamplingRunGraph.SAMPLES, SamplingRunGraph.STEP_CHECK, nodes);
+        linked = new PackageManifest.LinkedModel(file, LinkedModelGraph.NOISE, LinkedModelGraph.LABELS,
+                guided ? LinkedModelGraph.GUIDANCE_SCALE : null, LinkedModelGraph.SAMPLES, LinkedModelGraph.STEP_CHECK, nodes);
     }
 
     void weights(long bytes, String mode) {

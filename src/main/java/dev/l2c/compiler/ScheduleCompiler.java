@@ -40,7 +40,7 @@ import java.util.Map;
  * <ul>
  *   <li><b>stepwise</b>: one pruned ONNX graph per distinct step (steps with the same cache reads and
  *       writes share a graph), run by a runner that passes the cache tensors between them;</li>
- *   <li><b>linked</b>: one ONNX model of the whole sampling run ({@link SamplingRunGraph}).</li>
+ *   <li><b>linked</b>: one ONNX model of the whole sampling run ({@link LinkedModelGraph}).</li>
  * </ul>
  * Both hold one shared weights file, the schedule and {@code manifest.json}.
  *
@@ -225,7 +225,7 @@ public final class ScheduleCompiler {
                                     boolean guided, PackageManifestBuilder manifest, WeightsSink weights, Path folder,
                                     Map<String, String> sha) throws IOException, L2cException {
         Map<Integer, CacheStepGraph> built = new HashMap<>();
-        Model linked = SamplingRunGraph.build(model.onnx(), model.card(), plan, k -> {
+        Model linked = LinkedModelGraph.build(model.onnx(), model.card(), plan, k -> {
             int g = distinct.graphOf(k);
             return built.computeIfAbsent(g, i -> {
                 CachePlan.Step first = distinct.firstUse(i);
@@ -236,9 +236,9 @@ public final class ScheduleCompiler {
         }, sampler.plan(), guided);
         built.clear();
         Cancellation.check();
-        sha.put(PackageFiles.SAMPLING_RUN, writeModel(linked, weights, folder.resolve(PackageFiles.SAMPLING_RUN)));
+        sha.put(PackageFiles.LINKED_MODEL, writeModel(linked, weights, folder.resolve(PackageFiles.LINKED_MODEL)));
         int nodes = linked.graph().nodeCount();
-        manifest.linkedModel(PackageFiles.SAMPLING_RUN, guided, nodes);
+        manifest.linkedModel(PackageFiles.LINKED_MODEL, guided, nodes);
         return nodes;
     }
 

@@ -8,7 +8,7 @@ public final class PackageFiles {
     public static final String WEIGHTS = "weights.bin";
     public static final String SCHEDULE = "schedule.json";
     /** The one ONNX model of a linked package: the whole sampling run. */
-    public static final String SAMPLING_RUN = "sampling_run.onnx";
+    public static final String LINKED_MODEL = "linked_model.onnx";
 
     private PackageFiles() {
     }

@@ -23,7 +23,7 @@ class FdChangePointsTest {
         Benchmark.Settings s = new Benchmark.Settings(1, 1f, 0, 1, 0, null, "ddim", false, 10, 10, null, Set.of(),
                 10, List.of(), null);
 
-        List<FdComputeChart.Point> points = Benchmark.fdChangePoints(List.of(full, learned, noFd), s);
+        List<FdComputeChart.Point> points = BenchReport.fdChangePoints(List.of(full, learned, noFd), s);
 
         assertEquals(2, points.size(), "a configuration without FD is left out");
         FdComputeChart.Point ref = points.get(0);

@@ -42,7 +42,7 @@ class CacheCommandTest {
         int[] code = new int[1];
         String list = stdout(() -> code[0] = CliErrorsTest.run("cache", "list", "--ort-cache", cache.toString()).code());
         assertEquals(0, code[0]);
-        assertTrue(list.contains("1 entries") && list.contains("sampling_run.onnx"), list);
+        assertTrue(list.contains("1 entries") && list.contains("linked_model.onnx"), list);
         assertFalse(list.contains("["), "a sound entry shows no problem: " + list);
         String clear = stdout(() -> code[0] = CliErrorsTest.run("cache", "clear", "--ort-cache", cache.toString()).code());
         assertEquals(0, code[0]);

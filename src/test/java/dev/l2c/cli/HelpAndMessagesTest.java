@@ -61,6 +61,6 @@ class HelpAndMessagesTest {
                 "l2c inspect " + pkg);
         Path linked = tmp.resolve("linked");
         assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "--link", "-o", linked.toString()).code());
-        assertOneLineError(run("inspect", linked.resolve("sampling_run.onnx").toString()), 2, "the linked model");
+        assertOneLineError(run("inspect", linked.resolve("linked_model.onnx").toString()), 2, "the linked model");
     }
 }

@@ -55,7 +55,7 @@ class OnnxCheckerTest {
         }
         Map<String, String> results = OnnxChecker.check(tmp, folders);
         assertTrue(results.size() >= 6 * 3 + 6 * 2, "graphs checked: " + results.keySet());
-        assertTrue(results.keySet().stream().filter(k -> k.endsWith("/sampling_run.onnx")).count() == 12,
+        assertTrue(results.keySet().stream().filter(k -> k.endsWith("/linked_model.onnx")).count() == 12,
                 "every linked model checked: " + results.keySet());
         List<String> failures = new ArrayList<>();
         results.forEach((graph, failure) -> {

@@ -1,6 +1,6 @@
 package dev.l2c.runtime;
 
-import dev.l2c.compiler.SamplingRunGraph;
+import dev.l2c.compiler.LinkedModelGraph;
 import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npz;
@@ -138,16 +138,16 @@ class LinkedModelTest {
                 "interface", ScheduleCompiler.Options.linked(true));
         PackageManifest m = pkg.manifest();
         assertTrue(m.isLinked());
-        assertEquals(List.of(PackageFiles.SAMPLING_RUN), m.onnxFiles());
+        assertEquals(List.of(PackageFiles.LINKED_MODEL), m.onnxFiles());
         assertTrue(m.graphs().isEmpty());
-        Model model = OnnxReader.read(pkg.file(PackageFiles.SAMPLING_RUN));
+        Model model = OnnxReader.read(pkg.file(PackageFiles.LINKED_MODEL));
         Graph g = model.graph();
-        assertEquals(List.of(SamplingRunGraph.NOISE, SamplingRunGraph.LABELS, SamplingRunGraph.GUIDANCE_SCALE),
+        assertEquals(List.of(LinkedModelGraph.NOISE, LinkedModelGraph.LABELS, LinkedModelGraph.GUIDANCE_SCALE),
                 g.inputs().stream().map(Value::name).toList());
-        assertEquals(List.of(SamplingRunGraph.SAMPLES, SamplingRunGraph.STEP_CHECK), g.outputs().stream().map(Value::name).toList());
-        assertEquals(DataType.INT64, g.value(SamplingRunGraph.LABELS).type().elementType());
-        assertEquals(0, g.value(SamplingRunGraph.GUIDANCE_SCALE).type().shape().rank(), "the scale is a scalar");
-        assertEquals("[batch, 1, 28, 28]", g.value(SamplingRunGraph.SAMPLES).type().shape().toString());
+        assertEquals(List.of(LinkedModelGraph.SAMPLES, LinkedModelGraph.STEP_CHECK), g.outputs().stream().map(Value::name).toList());
+        assertEquals(DataType.INT64, g.value(LinkedModelGraph.LABELS).type().elementType());
+        assertEquals(0, g.value(LinkedModelGraph.GUIDANCE_SCALE).type().shape().rank(), "the scale is a scalar");
+        assertEquals("[batch, 1, 28, 28]", g.value(LinkedModelGraph.SAMPLES).type().shape().toString());
         assertEquals("l2c", model.producerName());
 
         // weights: one initializer per source tensor, all in weights.bin, none written twice
@@ -217,8 +217,8 @@ class LinkedModelTest {
         CompiledPackage pkg = compile(dit, ReferenceSchedules.referenceAlternating(4, 24), dit.card().sampler("ddim", 4, true),
                 "unguided", ScheduleCompiler.Options.linked(false));
         assertNull(pkg.manifest().linkedModel().guidanceScale());
-        Graph g = OnnxReader.read(pkg.file(PackageFiles.SAMPLING_RUN)).graph();
-        assertFalse(g.inputs().stream().anyMatch(v -> v.name().equals(SamplingRunGraph.GUIDANCE_SCALE)));
+        Graph g = OnnxReader.read(pkg.file(PackageFiles.LINKED_MODEL)).graph();
+        assertFalse(g.inputs().stream().anyMatch(v -> v.name().equals(LinkedModelGraph.GUIDANCE_SCALE)));
         var e = assertThrows(dev.l2c.error.MismatchException.class, () -> generate(pkg, request(dit, 2, 1.5f)));
         assertTrue(e.getMessage().contains("without classifier-free guidance"), e.getMessage());
     }

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * for each sampler family and with and without guidance: small cases (3 and 4 evaluations) so that
  * a broken linking step fails in seconds (the full-length cases are in runtime/LinkedModelTest).
  */
-class SamplingRunGraphTest {
+class LinkedModelGraphTest {
     static LoadedModel dit;
     static LoadedModel uvit;
 
@@ -88,7 +88,7 @@ class SamplingRunGraphTest {
         Path pkg = tmp.resolve("declared");
         ScheduleCompiler.compile(dit, ReferenceSchedules.referenceAlternating(3, 24), Path.of("declared.json"),
                 dit.card().sampler("ddim", 3, true), pkg, ScheduleCompiler.Options.linked(true));
-        dev.l2c.ir.Model linked = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(dev.l2c.pkg.PackageFiles.SAMPLING_RUN));
+        dev.l2c.ir.Model linked = dev.l2c.ir.serde.OnnxReader.read(pkg.resolve(dev.l2c.pkg.PackageFiles.LINKED_MODEL));
         java.util.List<String> declared = new java.util.ArrayList<>();
         for (dev.l2c.ir.Node n : linked.graph().nodes()) {
             for (dev.l2c.ir.Value v : n.outputs()) {
@@ -149,7 +149,7 @@ class SamplingRunGraphTest {
         if (text.chars().allMatch(Character::isDigit)) {
             return Long.parseLong(text);
         }
-        assertTrue(text.equals(SamplingRunGraph.BATCH) || text.endsWith("*" + SamplingRunGraph.BATCH), text);
+        assertTrue(text.equals(LinkedModelGraph.BATCH) || text.endsWith("*" + LinkedModelGraph.BATCH), text);
         return text.contains("*") ? Long.parseLong(text.substring(0, text.indexOf('*'))) * batch : batch;
     }
 }

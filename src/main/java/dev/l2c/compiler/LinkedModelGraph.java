@@ -52,7 +52,7 @@ import java.util.function.IntFunction;
  * step. Values are named {@code s<k>/<name in the step graph>}, so a node of the linked graph tells
  * which step it belongs to.
  */
-public final class SamplingRunGraph {
+public final class LinkedModelGraph {
     public static final String NOISE = "noise";
     public static final String LABELS = "labels";
     public static final String GUIDANCE_SCALE = "guidance_scale";
@@ -88,7 +88,7 @@ public final class SamplingRunGraph {
     private Value axis0;
     private Value toEnd;
 
-    private SamplingRunGraph(Graph g, ModelCard card, DataType labelType) {
+    private LinkedModelGraph(Graph g, ModelCard card, DataType labelType) {
         this.g = g;
         this.card = card;
         this.labelType = labelType;
@@ -116,8 +116,8 @@ public final class SamplingRunGraph {
         }
         Value sourceLabel = source.graph().value(card.labelInput());
         DataType labelType = sourceLabel.type() != null ? sourceLabel.type().elementType() : DataType.INT64;
-        Graph g = new Graph("l2c_sampling_run");
-        SamplingRunGraph b = new SamplingRunGraph(g, card, labelType);
+        Graph g = new Graph("l2c_linked_model");
+        LinkedModelGraph b = new LinkedModelGraph(g, card, labelType);
         Model m = new Model(g, source.irVersion(), source.opsetImports());
         m.setProducer(ToolVersion.PRODUCER, ToolVersion.version());
         b.link(source, plan, stepGraph, sampling, guided);
