@@ -143,7 +143,7 @@ xl() {  # issue 6: DiT-XL/2 and U-ViT-H/2 from the builder, the published router
       for mode in copy link; do
         flag=""; [ $mode = link ] && flag="--link-weights"
         /usr/bin/time -f "peak RSS %M KiB, wall %e s" env L2C_JAVA_OPTS=-Xmx512m \
-          $L2C compile "$XL/$1/model.onnx" --schedule "$XL/$2.json" -o "$XL/pkg-$1-$2-$mode" --force $flag 2>&1
+          $L2C compile "$XL/$1/model.onnx" --schedule "$XL/$2.json" -o "$XL/pkg-$1-$2-$mode" --stepwise --force $flag 2>&1
       done
     done
   } | tee $out/compile.txt
@@ -188,7 +188,7 @@ spark() {  # issue 15: the Spark job in local mode against `l2c sample` in one p
   out=benchmarks/spark
   work=${SPARK_WORK:-/tmp/l2c-spark-bench}
   n=${SPARK_IMAGES:-1024} b=${SPARK_BATCH:-8} t=${SPARK_THREADS:-2} rounds=${SPARK_ROUNDS:-3}
-  link=""; kind=stepwise
+  link="--stepwise"; kind=stepwise
   [ "${SPARK_LINK:-0}" = 1 ] && link="--link" && kind=linked
   if [ ! -f target/l2c-spark.jar ] || [ ! -f target/spark-classpath.txt ]; then
     echo "spark: build first with mvn -q -DskipTests package" >&2; return 2

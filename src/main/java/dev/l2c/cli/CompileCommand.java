@@ -18,10 +18,15 @@ import java.util.concurrent.Callable;
 
 /** {@code l2c compile MODEL --schedule S -o PKG}. */
 @Command(name = "compile", description = {
-        "Compile a model and a schedule into a package: one pruned ONNX graph per distinct step, cache tensors wired "
-                + "as graph inputs/outputs, one shared weights file (external data), manifest.json with checksums.",
-        "With --link: one ONNX model that performs the whole sampling run (noise and labels in, samples out), "
-                + "every step's pruned graph, the caches, guidance and the sampler's arithmetic inside."})
+        "Compile a model and a schedule into a package, in one of two forms, both with one shared weights file "
+                + "(external data) and manifest.json with checksums:",
+        "  linked    one ONNX model that performs the whole sampling run (noise and labels in, samples out): every "
+                + "step's pruned graph, the caches, guidance and the sampler's arithmetic inside (--link);",
+        "  stepwise  one pruned ONNX graph per distinct step, cache tensors wired as graph inputs/outputs, run by a "
+                + "runner that follows the manifest (--stepwise).",
+        "Without either: linked when the model's weights are at most 1 GiB (the demo models: the fastest form, "
+                + "one ONNX Runtime call per batch), stepwise above (DiT-XL/2: a linked model takes 19-44 s to open "
+                + "against 2 s, and caches 5 GiB of optimized weights)."})
 final class CompileCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "The ONNX model (with its model card beside it).")
     Path model;
@@ -40,10 +45,17 @@ final class CompileCommand implements Callable<Integer> {
     boolean linkWeights;
 
     @Option(names = "--link", description = "Write one linked ONNX model of the whole sampling run "
-            + "(linked_model.onnx) instead of one graph per step.")
+            + "(linked_model.onnx), whatever the model's size.")
     boolean link;
 
-    @Option(names = "--no-guidance", description = "With --link: leave classifier-free guidance out (the model then "
+    @Option(names = "--stepwise", description = "Write one graph per distinct step (graph_NN.onnx), whatever the "
+            + "model's size.")
+    boolean stepwise;
+
+    /** Weights up to this size compile linked by default (see the command's description). */
+    static final long AUTO_LINK_MAX_WEIGHT_BYTES = 1L << 30;
+
+    @Option(names = "--no-guidance", description = "Linked: leave classifier-free guidance out (the model then "
             + "samples with scale 1 only, at half the batch); by default the doubled batch is built in and the scale "
             + "is an input.")
     boolean noGuidance;
@@ -59,21 +71,40 @@ final class CompileCommand implements Callable<Integer> {
         if (java.nio.file.Files.exists(output) && !force) {
             throw new dev.l2c.error.OutputException(output, "already exists; pass --force to replace it");
         }
-        if (noGuidance && !link) {
-            throw new UsageException("--no-guidance goes with --link (a stepwise package leaves guidance to the runner)");
+        if (link && stepwise) {
+            throw new UsageException("--link and --stepwise ask for two different forms; give one of them");
+        }
+        if (noGuidance && stepwise) {
+            throw new UsageException("--no-guidance goes with a linked package (a stepwise package leaves guidance to "
+                    + "the runner)");
         }
         LoadedModel m = modelOptions.load(model);
+        long weightBytes = weightBytes(m);
+        boolean linked = link || (!stepwise && (noGuidance || weightBytes <= AUTO_LINK_MAX_WEIGHT_BYTES));
+        if (!link && !stepwise) {
+            System.err.printf(Locale.ROOT, "compiling %s: %s weights %s 1 GiB (--link or --stepwise to choose)%n",
+                    linked ? "linked" : "stepwise", Units.bytes(weightBytes), linked ? "<=" : ">");
+        }
         Schedule schedule = ScheduleJson.read(schedulePath);
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
-        ScheduleCompiler.Options options = (link ? ScheduleCompiler.Options.linked(!noGuidance)
+        ScheduleCompiler.Options options = (linked ? ScheduleCompiler.Options.linked(!noGuidance)
                 : ScheduleCompiler.Options.stepwise()).replacing(force).withLinkedWeights(linkWeights);
         ScheduleCompiler.Result r = ScheduleCompiler.compile(m, schedule, schedulePath, sampler, output, options);
-        String what = link ? String.format(Locale.ROOT, "1 linked model of %d nodes%s", r.nodes(),
+        String what = linked ? String.format(Locale.ROOT, "1 linked model of %d nodes%s", r.nodes(),
                 noGuidance ? " without guidance" : "") : r.graphs() + " graphs";
         System.out.printf(Locale.ROOT, "compiled %s in %.2f s (%.2f s of it copying/hashing weights): %d steps -> "
                         + "%s, weights %s %s, %d/%d layer evaluations, ideal speedup %.3fx, peak live caches %s/sample%n",
                 output, r.seconds(), r.weightSeconds(), r.steps(), what, Units.bytes(r.weightBytes()), r.weightsMode(),
                 r.layerEvaluations(), r.totalLayerEvaluations(), r.idealSpeedup(), Units.bytes(r.peakCacheBytesPerSample()));
         return 0;
+    }
+
+    /** Bytes of the model's weights (its initializers), wherever they are stored. */
+    static long weightBytes(LoadedModel m) {
+        long bytes = 0;
+        for (dev.l2c.ir.Value v : m.onnx().graph().initializers()) {
+            bytes += v.initializer().data().byteSize();
+        }
+        return bytes;
     }
 }

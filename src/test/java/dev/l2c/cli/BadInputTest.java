@@ -35,7 +35,7 @@ class BadInputTest {
     @BeforeAll
     static void compile() {
         pkg = shared.resolve("pkg");
-        assertEquals(0, Main.run("compile", DIT, "--schedule", "schedules/dit_fmnist_ddim20_reference.json", "-o",
+        assertEquals(0, Main.run("compile", "--stepwise", DIT, "--schedule", "schedules/dit_fmnist_ddim20_reference.json", "-o",
                 pkg.toString()));
     }
 
@@ -153,7 +153,7 @@ class BadInputTest {
         String s = Files.readString(Path.of("schedules/dit_fmnist_ddim20_full.json"));
         Path f = tmp.resolve("big.json");
         Files.writeString(f, s.replaceFirst("\"layers\": 24", "\"layers\": 2000000000"));
-        assertOneLineError(run("compile", DIT, "--schedule", f.toString(), "-o", tmp.resolve("p").toString()), 3,
+        assertOneLineError(run("compile", "--stepwise", DIT, "--schedule", f.toString(), "-o", tmp.resolve("p").toString()), 3,
                 f.toString(), "\"layers\" must be between 1 and 10000");
     }
 
@@ -161,11 +161,11 @@ class BadInputTest {
     void trailingDataAfterAScheduleAndJacksonWordingAreGone(@TempDir Path tmp) throws Exception {
         Path f = tmp.resolve("trailing.json");
         Files.writeString(f, Files.readString(Path.of("schedules/dit_fmnist_ddim20_full.json")) + " {}");
-        CliErrorsTest.Outcome o = run("compile", DIT, "--schedule", f.toString(), "-o", tmp.resolve("p").toString());
+        CliErrorsTest.Outcome o = run("compile", "--stepwise", DIT, "--schedule", f.toString(), "-o", tmp.resolve("p").toString());
         assertOneLineError(o, 3, f.toString(), "more data after the JSON value");
         Path deep = tmp.resolve("deep.json");
         Files.writeString(deep, "[".repeat(200));
-        CliErrorsTest.Outcome d = run("compile", DIT, "--schedule", deep.toString(), "-o", tmp.resolve("p").toString());
+        CliErrorsTest.Outcome d = run("compile", "--stepwise", DIT, "--schedule", deep.toString(), "-o", tmp.resolve("p").toString());
         assertOneLineError(d, 3, deep.toString(), "nesting depth");
         for (String out : List.of(o.err(), d.err())) {
             assertFalse(out.contains("JsonReadFeature") || out.contains("StreamReadConstraints")
@@ -203,7 +203,7 @@ class BadInputTest {
         Path stale = Files.createDirectories(tmp.resolve("pkg.tmp-4194305-deadbeef"));
         Files.writeString(stale.resolve("graph_00.onnx"), "half-written");
         Path live = Files.createDirectories(tmp.resolve("pkg.tmp-" + ProcessHandle.current().pid() + "-cafe"));
-        assertEquals(0, Main.run("compile", DIT, "--schedule", "schedules/dit_fmnist_ddim20_reference.json", "-o",
+        assertEquals(0, Main.run("compile", "--stepwise", DIT, "--schedule", "schedules/dit_fmnist_ddim20_reference.json", "-o",
                 target.toString()));
         assertFalse(Files.exists(stale), "the dead process's temporary folder is removed");
         assertTrue(Files.exists(live), "a running process's temporary folder is left alone");

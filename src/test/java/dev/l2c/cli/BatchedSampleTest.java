@@ -63,7 +63,7 @@ class BatchedSampleTest {
         List<Process> compiles = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "compile",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "compile", "--stepwise",
                     Path.of(DIT).toAbsolutePath().toString(), "--schedule",
                     Path.of("schedules/dit_fmnist_ddim20_reference.json").toAbsolutePath().toString(),
                     "-o", target.toString(), "--force");

@@ -74,7 +74,7 @@ class CliErrorsTest {
         Path schedule = tmp.resolve("s.json");
         assertEquals(0, run("schedule", "full", "--nfe", "20", "--layers", "26", "--pattern", "dit-ddim", "-o", schedule.toString()).code());
         Path pkg = tmp.resolve("pkg");
-        assertOneLineError(run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()), 5,
+        assertOneLineError(run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()), 5,
                 "s.json", "26 layers", "24 cacheable layers");
         assertFalse(Files.exists(pkg));
     }
@@ -101,7 +101,7 @@ class CliErrorsTest {
         Path schedule = tmp.resolve("s.json");
         run("schedule", "reference", "--nfe", "4", "--layers", "24", "-o", schedule.toString());
         Path pkg = tmp.resolve("pkg");
-        assertEquals(0, run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
         Path graph = pkg.resolve("graph_00.onnx");
         Path alone = tmp.resolve("alone");
         Files.createDirectories(alone);
@@ -115,7 +115,7 @@ class CliErrorsTest {
         Path schedule = tmp.resolve("s.json");
         run("schedule", "reference", "--nfe", "4", "--layers", "24", "-o", schedule.toString());
         Path pkg = tmp.resolve("pkg");
-        assertEquals(0, run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
         Files.writeString(pkg.resolve("graph_01.onnx"), "tampered", java.nio.file.StandardOpenOption.APPEND);
         assertOneLineError(run("sample", pkg.toString(), "-o", tmp.resolve("g.png").toString()), 3,
                 "graph_01.onnx", "SHA-256");
@@ -133,10 +133,10 @@ class CliErrorsTest {
         Path schedule = tmp.resolve("s.json");
         run("schedule", "reference", "--nfe", "4", "--layers", "24", "-o", schedule.toString());
         Path pkg = tmp.resolve("pkg");
-        assertEquals(0, run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
-        assertOneLineError(run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()), 6,
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()).code());
+        assertOneLineError(run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString()), 6,
                 "already exists", "--force");
-        assertEquals(0, run("compile", DIT, "--schedule", schedule.toString(), "-o", pkg.toString(), "--force").code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", schedule.toString(), "-o", pkg.toString(), "--force").code());
         try (Stream<Path> s = Files.list(tmp)) {
             assertEquals(List.of("pkg", "s.json"), s.map(p -> p.getFileName().toString()).sorted().toList());
         }

@@ -56,11 +56,28 @@ class HelpAndMessagesTest {
     void inspectingAStepGraphPointsAtItsPackage(@TempDir Path tmp) {
         Path s = OutputSafetyTest.schedule(tmp);
         Path pkg = tmp.resolve("pkg");
-        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", s.toString(), "-o", pkg.toString()).code());
         assertOneLineError(run("inspect", pkg.resolve("graph_01.onnx").toString()), 2, "a step graph (steps [",
                 "l2c inspect " + pkg);
         Path linked = tmp.resolve("linked");
         assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "--link", "-o", linked.toString()).code());
         assertOneLineError(run("inspect", linked.resolve("linked_model.onnx").toString()), 2, "the linked model");
+    }
+
+    @Test
+    void compileLinksSmallModelsByDefaultAndTakesEitherFormOnRequest(@TempDir Path tmp) {
+        Path s = OutputSafetyTest.schedule(tmp);
+        Path auto = tmp.resolve("auto");
+        CliErrorsTest.Outcome o = run("compile", DIT, "--schedule", s.toString(), "-o", auto.toString());
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains("compiling linked"), "says which form and why: " + o.err());
+        assertTrue(java.nio.file.Files.exists(auto.resolve("linked_model.onnx")), "the demo DiT (14 MiB) compiles linked");
+        Path stepwise = tmp.resolve("stepwise");
+        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "--stepwise", "-o", stepwise.toString()).code());
+        assertTrue(java.nio.file.Files.exists(stepwise.resolve("graph_00.onnx")));
+        assertOneLineError(run("compile", DIT, "--schedule", s.toString(), "--link", "--stepwise", "-o",
+                tmp.resolve("both").toString()), 2, "give one of them");
+        assertOneLineError(run("compile", DIT, "--schedule", s.toString(), "--stepwise", "--no-guidance", "-o",
+                tmp.resolve("x").toString()), 2, "--no-guidance goes with a linked package");
     }
 }

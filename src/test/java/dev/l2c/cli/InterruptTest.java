@@ -90,7 +90,7 @@ class InterruptTest {
 
     static Path compiledDemoPackage(Path tmp, String name, String... extra) {
         Path pkg = tmp.resolve(name);
-        List<String> args = new ArrayList<>(List.of("compile", "onnx-models/dit_fmnist.onnx", "--schedule",
+        List<String> args = new ArrayList<>(List.of("compile", "--stepwise", "onnx-models/dit_fmnist.onnx", "--schedule",
                 "schedules/dit_fmnist_ddim20_learned_r35.json", "-o", pkg.toString()));
         args.addAll(List.of(extra));
         assertEquals(0, Main.run(args.toArray(String[]::new)));
@@ -138,7 +138,7 @@ class InterruptTest {
                 return false;
             }
         };
-        Outcome o = signalled(dir, "TERM", writing, 300, "compile",
+        Outcome o = signalled(dir, "TERM", writing, 300, "compile", "--stepwise",
                 Path.of("onnx-models/dit_fmnist.onnx").toAbsolutePath().toString(), "--schedule", schedule.toString(),
                 "-o", "pkg");
         assertStoppedCleanly(o, 143, "TERM", dir.resolve("pkg"));

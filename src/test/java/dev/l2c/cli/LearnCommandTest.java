@@ -32,7 +32,7 @@ class LearnCommandTest {
         String r = Files.readString(report);
         assertTrue(r.contains("\"random_sets\"") && r.contains("\"mse\""), r);
         // and it compiles
-        CliErrorsTest.Outcome c = CliErrorsTest.run("compile", model.toString(), "--schedule", out.toString(), "-o",
+        CliErrorsTest.Outcome c = CliErrorsTest.run("compile", "--stepwise", model.toString(), "--schedule", out.toString(), "-o",
                 tmp.resolve("pkg").toString());
         assertEquals(0, c.code(), c.err());
     }

@@ -30,16 +30,16 @@ class OutputSafetyTest {
     void forceReplacesAPackageButNotAnyFolder(@TempDir Path tmp) throws Exception {
         Path s = schedule(tmp);
         Path pkg = tmp.resolve("pkg");
-        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", pkg.toString()).code());
-        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", pkg.toString(), "--force").code(),
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", s.toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", s.toString(), "-o", pkg.toString(), "--force").code(),
                 "a package is replaced");
         Path mine = Files.createDirectories(tmp.resolve("photos"));
         Files.writeString(mine.resolve("holiday.txt"), "keep me");
-        assertOneLineError(run("compile", DIT, "--schedule", s.toString(), "-o", mine.toString(), "--force"), 6,
+        assertOneLineError(run("compile", "--stepwise", DIT, "--schedule", s.toString(), "-o", mine.toString(), "--force"), 6,
                 "not an l2c package", "--force replaces only");
         assertTrue(Files.exists(mine.resolve("holiday.txt")));
         Path empty = Files.createDirectories(tmp.resolve("empty"));
-        assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "-o", empty.toString(), "--force").code(),
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", s.toString(), "-o", empty.toString(), "--force").code(),
                 "an empty folder is replaced");
     }
 
@@ -51,7 +51,7 @@ class OutputSafetyTest {
         Files.copy(Path.of("onnx-models/dit_fmnist.card.json"), mdir.resolve("model.card.json"));
         // make the folder look like a package, so only the input rule can save it
         Files.writeString(mdir.resolve("manifest.json"), "{}");
-        assertOneLineError(run("compile", mdir.resolve("model.onnx").toString(), "--schedule", s.toString(),
+        assertOneLineError(run("compile", "--stepwise", mdir.resolve("model.onnx").toString(), "--schedule", s.toString(),
                 "-o", mdir.toString(), "--force"), 6, "an input of this command");
         assertTrue(Files.exists(mdir.resolve("model.onnx")) && Files.exists(mdir.resolve("model.card.json")));
     }
@@ -167,7 +167,7 @@ class OutputSafetyTest {
                 npy.toString()).code());
         assertTrue(Files.size(grid) > 0 && Files.size(npy) > 0);
         Path pkg = tmp.resolve("k".repeat(250));
-        assertEquals(0, run("compile", DIT, "--schedule", schedule(tmp).toString(), "-o", pkg.toString()).code());
+        assertEquals(0, run("compile", "--stepwise", DIT, "--schedule", schedule(tmp).toString(), "-o", pkg.toString()).code());
         assertTrue(Files.exists(pkg.resolve("manifest.json")));
     }
 }

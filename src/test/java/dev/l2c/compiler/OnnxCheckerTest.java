@@ -43,9 +43,7 @@ class OnnxCheckerTest {
             for (String kind : List.of("stepwise", "linked", "linked-unguided")) {
                 Path out = tmp.resolve(p[2] + "-" + kind);
                 List<String> args = new ArrayList<>(List.of("compile", p[0], "--schedule", p[1], "-o", out.toString()));
-                if (kind.startsWith("linked")) {
-                    args.add("--link");
-                }
+                args.add(kind.startsWith("linked") ? "--link" : "--stepwise");
                 if (kind.endsWith("unguided")) {
                     args.add("--no-guidance");
                 }

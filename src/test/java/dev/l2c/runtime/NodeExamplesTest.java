@@ -80,9 +80,7 @@ class NodeExamplesTest {
             for (String kind : List.of("linked", "stepwise")) {
                 Path pkg = tmp.resolve(c[2] + "-" + kind);
                 List<String> compile = new ArrayList<>(List.of("compile", c[0], "--schedule", c[1], "-o", pkg.toString()));
-                if (kind.equals("linked")) {
-                    compile.add("--link");
-                }
+                compile.add(kind.equals("linked") ? "--link" : "--stepwise");
                 assertEquals(0, Main.run(compile.toArray(String[]::new)));
                 Path ours = tmp.resolve(c[2] + "-" + kind + "-l2c.npy");
                 assertEquals(0, Main.run("sample", pkg.toString(), "--noise", noise.toString(), "--labels", labels,
