@@ -7,7 +7,6 @@ import dev.l2c.ir.DataType;
 import dev.l2c.ir.Dim;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;
-import dev.l2c.ir.Node;
 import dev.l2c.ir.Shape;
 import dev.l2c.ir.Tensor;
 import dev.l2c.ir.TensorData;
@@ -15,18 +14,15 @@ import dev.l2c.ir.TensorType;
 import dev.l2c.ir.Value;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.passes.RemoveUnusedNodesPass;
-import dev.l2c.pkg.CacheNames;
 import dev.l2c.sampler.ClipRange;
 import dev.l2c.sampler.SamplingPlan;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.IntFunction;
 
 /**
@@ -66,22 +62,12 @@ public final class LinkedModelGraph {
     public static final String BATCH = "batch";
     /** The default-domain opset the sampler's operators need (Clip with min/max inputs, Slice with inputs). */
     static final long MIN_OPSET = 13;
-    /** Operators whose outputs differ between two evaluations on the same inputs: never shared between steps. */
-    private static final java.util.Set<String> NONDETERMINISTIC = java.util.Set.of("RandomNormal", "RandomUniform",
-            "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout");
 
     private final Graph g;
     private final ModelCard card;
     private final DataType labelType;
-    /** Source initializer name → the one linked value holding it. */
-    private final Map<String, Value> weights = new HashMap<>();
-    /** Step-independent nodes already created, by their first output's name in the step graphs. */
-    private final Map<String, Node> shared = new HashMap<>();
-    /** Names of the source model's initializers: a step graph's initializer of another name is its own constant. */
-    private final java.util.Set<String> sourceInitializers = new java.util.HashSet<>();
-    /** Cached branch values by (layer, producing step). */
-    private final Map<Long, Value> caches = new HashMap<>();
-    private final Map<Value, Boolean> stepIndependent = new HashMap<>();
+    /** Copies the steps' graphs in, sharing weights and step-independent nodes, wiring the caches. */
+    private StepInliner steps;
     private int modelBatchFactor = 1;
     private TensorType sampleType;
     private Value zero;
@@ -135,12 +121,8 @@ public final class LinkedModelGraph {
         Value noise = g.addInput(NOISE, sampleType);
         Value labels = g.addInput(LABELS, TensorType.of(labelType, Shape.of(n)));
         Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
-        for (Value init : source.graph().initializers()) {
-            weights.put(init.name(), g.addInitializer(g.freshName(init.name()), init.initializer()));
-            sourceInitializers.add(init.name());
-        }
-        markStepIndependent(labels);
-        weights.values().forEach(this::markStepIndependent);
+        steps = new StepInliner(g, card, modelBatchFactor, source);
+        steps.markStepIndependent(labels);
 
         // the model batch's labels and shape, the same at every step
         Value modelLabels = labels;
@@ -151,7 +133,7 @@ public final class LinkedModelGraph {
             modelLabels = op("Concat", "labels_doubled", List.of(labels, nulls), Attribute.ofInt("axis", 0));
             modelLabels.setType(TensorType.of(labelType, Shape.of(new Dim(2, BATCH))));
         }
-        markStepIndependent(modelLabels);
+        steps.markStepIndependent(modelLabels);
         Value modelBatchShape = op("Shape", "model_batch_shape", modelLabels);
         zero = ints("zero", 0);
         axis0 = ints("axis0", 0);
@@ -174,7 +156,7 @@ public final class LinkedModelGraph {
                     Dim.of(card.height()), Dim.of(card.width()))));
             Value t = op("Expand", p + "timestep", timestep(p, e.modelTime()), modelBatchShape);
             t.setType(TensorType.of(card.timestepType(), Shape.of(new Dim(modelBatchFactor, BATCH))));
-            Value out = inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
+            Value out = steps.inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
             Value eps = noiseOf(p, out, c, half, scale);
             // 0·ε sums to 0, or to NaN when ε holds a NaN or an infinity: two cheap nodes per step
             Value check = op("ReduceSum", p + "check", List.of(op("Mul", p + "eps_times_zero", eps, zeroF)),
@@ -250,123 +232,10 @@ public final class LinkedModelGraph {
         return sum;
     }
 
-    /**
-     * Copies the nodes of a step graph into the linked graph: its sample, timestep and label inputs
-     * read the given values, its cache inputs read the values earlier steps computed, its initializers
-     * are the shared weights. Returns the step's model output; records the cache values it writes.
-     */
-    private Value inline(CacheStepGraph step, CachePlan.Step cacheStep, String prefix, Value x, Value t, Value y) {
-        Graph sg = step.model().graph();
-        String batchSymbol = batchSymbol(sg.requireValue(card.sampleInput()));
-        Map<Value, Value> map = new HashMap<>();
-        map.put(sg.requireValue(card.sampleInput()), x);
-        map.put(sg.requireValue(card.timestepInput()), t);
-        map.put(sg.requireValue(card.labelInput()), y);
-        for (CachePlan.CacheRead r : cacheStep.inputs()) {
-            Value cached = caches.get(key(r.layer(), r.fromStep()));
-            if (cached == null) {
-                throw new IllegalStateException("step " + cacheStep.step() + " reads layer " + r.layer() + " from step "
-                        + r.fromStep() + ", which did not write it");
-            }
-            map.put(sg.requireValue(CacheNames.of(r.layer(), r.history())), cached);
-        }
-        for (Value init : sg.initializers()) {
-            Value w = weights.get(init.name());
-            if (w == null && sourceInitializers.contains(init.name())) {
-                throw new IllegalStateException("step graph initializer " + init.name() + " is not a source weight");
-            }
-            if (w == null) {
-                // a constant the step's passes added (a forecast weight): small, this step's own
-                w = g.addInitializer(g.freshName(prefix + init.name()), init.initializer());
-            } else if (w.initializer().data() != init.initializer().data()) {
-                throw new IllegalStateException("step graph initializer " + init.name() + " is not a source weight");
-            }
-            map.put(init, w);
-        }
-        for (Node n : sg.topologicalOrder()) {
-            List<Value> ins = new ArrayList<>();
-            boolean independent = true;
-            for (Value in : n.inputs()) {
-                Value mapped = in == null ? null : Objects.requireNonNull(map.get(in), in.name());
-                ins.add(mapped);
-                independent &= mapped == null || stepIndependent.containsKey(mapped);
-            }
-            independent &= !NONDETERMINISTIC.contains(n.opType());
-            Value first = n.outputs().stream().filter(Objects::nonNull).findFirst().orElse(null);
-            String key = first == null ? null : n.opType() + "|" + n.domain() + "|" + first.name();
-            Node copy = independent && key != null ? shared.get(key) : null;
-            if (copy == null || !copy.inputs().equals(ins)) {
-                List<String> outs = new ArrayList<>();
-                for (Value o : n.outputs()) {
-                    outs.add(o == null ? "" : g.freshName(independent ? "shared/" + o.name() : prefix + o.name()));
-                }
-                copy = g.addNode(n.opType(), n.domain(), ins, outs, n.attributes(),
-                        n.name().isEmpty() ? "" : (independent ? "shared/" : prefix) + n.name(), n.overload(), n.extras());
-                if (independent && key != null) {
-                    shared.put(key, copy);
-                    copy.outputs().stream().filter(Objects::nonNull).forEach(this::markStepIndependent);
-                }
-            }
-            for (int i = 0; i < n.outputs().size(); i++) {
-                if (n.output(i) != null) {
-                    map.put(n.output(i), copy.output(i));
-                    if (copy.output(i).type() == null) {
-                        copy.output(i).setType(linkedType(step.shapes().typeOf(n.output(i)), batchSymbol));
-                    }
-                }
-            }
-        }
-        for (int layer : cacheStep.writes()) {
-            caches.put(key(layer, cacheStep.step()), map.get(sg.requireValue(CacheNames.of(layer))));
-        }
-        return map.get(sg.requireValue(card.output()));
-    }
-
-    /** The symbol of the step graph's batch dimension (the source model's sample input, dimension 0), or null. */
-    private static String batchSymbol(Value sample) {
-        TensorType t = sample.type();
-        if (t == null || t.shape() == null || t.shape().rank() == 0 || t.shape().dim(0).isKnown()
-                || t.shape().dim(0).isUnknown()) {
-            return null;
-        }
-        return t.shape().dim(0).symbol();
-    }
-
-    /**
-     * A step graph value's type in the linked graph, declared so that ONNX Runtime knows the shapes
-     * where its own inference cannot follow (the doubled batch): the step graph's batch is the model
-     * batch, {@code modelBatchFactor} times the linked model's {@value #BATCH}. Other symbols, and what
-     * our inference could not tell, are left unknown.
-     */
-    private TensorType linkedType(TensorType stepType, String stepBatch) {
-        if (stepType == null || stepType.shape() == null) {
-            return null;
-        }
-        List<Dim> dims = new ArrayList<>();
-        for (Dim d : stepType.shape().dims()) {
-            if (d.isKnown()) {
-                dims.add(d);
-            } else if (!d.isUnknown() && d.symbol().equals(stepBatch)) {
-                dims.add(new Dim(d.factor() * modelBatchFactor, BATCH));
-            } else {
-                dims.add(Dim.UNKNOWN);
-            }
-        }
-        return TensorType.of(stepType.elementType(), new Shape(dims));
-    }
-
     /** Declares {@code v} a batch of samples, [n, C, H, W] float32, and returns it. */
     private Value sample(Value v) {
         v.setType(sampleType);
         return v;
-    }
-
-    private void markStepIndependent(Value v) {
-        stepIndependent.put(v, Boolean.TRUE);
-    }
-
-    private static long key(int layer, int step) {
-        return ((long) layer << 32) | step;
     }
 
     private Value op(String opType, String output, Value... inputs) {
