@@ -80,16 +80,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--nfe", defaultValue = "20", paramLabel = "N", description = "Evaluations of the full loop and of --suite schedules.")
     int nfe;
 
-    @Option(names = "--images", defaultValue = "8", description = "Images per timed run (the model batch is doubled by CFG).")
+    @Option(names = "--images", defaultValue = "8", paramLabel = "N", description = "Images per timed run (the model batch is doubled by CFG).")
     int images;
 
     @Mixin
     NoiseOptions noiseOptions;
 
-    @Option(names = "--repeats", defaultValue = "7", description = "Measured rounds (each runs every configuration once).")
+    @Option(names = "--repeats", defaultValue = "7", paramLabel = "R", description = "Measured rounds (each runs every configuration once).")
     int repeats;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured rounds first.")
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "W", description = "Unmeasured rounds first.")
     int warmup;
 
     @Option(names = "--fd", defaultValue = "0", paramLabel = "N",
@@ -100,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Generate the FD samples only for these configurations (and the reference); the others get PSNR on the timed images.")
     List<String> fdOnly = new ArrayList<>();
 
-    @Option(names = "--fd-batch", defaultValue = "" + BatchedSampling.MAX_DEFAULT_BATCH, description = "Images per run "
+    @Option(names = "--fd-batch", defaultValue = "" + BatchedSampling.MAX_DEFAULT_BATCH, paramLabel = "B", description = "Images per run "
             + "when generating for FD (default ${DEFAULT-VALUE}: larger batches are slower per image on the CPU).")
     int fdBatch;
 

@@ -81,10 +81,8 @@ final class CompileCommand implements Callable<Integer> {
         LoadedModel m = modelOptions.load(model);
         long weightBytes = weightBytes(m);
         boolean linked = link || (!stepwise && (noGuidance || weightBytes <= AUTO_LINK_MAX_WEIGHT_BYTES));
-        if (!link && !stepwise) {
-            System.err.printf(Locale.ROOT, "compiling %s: %s weights %s 1 GiB (--link or --stepwise to choose)%n",
-                    linked ? "linked" : "stepwise", Units.bytes(weightBytes), linked ? "<=" : ">");
-        }
+        String chosen = link || stepwise ? "" : String.format(Locale.ROOT, " (%s: %s of weights %s 1 GiB; --link or "
+                + "--stepwise to choose)", linked ? "linked" : "stepwise", Units.bytes(weightBytes), linked ? "<=" : ">");
         Schedule schedule = ScheduleJson.read(schedulePath);
         Sampler sampler = samplerOptions.create(m.card(), schedule.nfe());
         ScheduleCompiler.Options options = (linked ? ScheduleCompiler.Options.linked(!noGuidance)
@@ -93,8 +91,8 @@ final class CompileCommand implements Callable<Integer> {
         String what = linked ? String.format(Locale.ROOT, "1 linked model of %d nodes%s", r.nodes(),
                 noGuidance ? " without guidance" : "") : r.graphs() + " graphs";
         System.out.printf(Locale.ROOT, "compiled %s in %.2f s (%.2f s of it copying/hashing weights): %d steps -> "
-                        + "%s, weights %s %s, %d/%d layer evaluations, ideal speedup %.3fx, peak live caches %s/sample%n",
-                output, r.seconds(), r.weightSeconds(), r.steps(), what, Units.bytes(r.weightBytes()), r.weightsMode(),
+                        + "%s%s, weights %s %s, %d/%d layer evaluations, ideal speedup %.3fx, peak live caches %s/sample%n",
+                output, r.seconds(), r.weightSeconds(), r.steps(), what, chosen, Units.bytes(r.weightBytes()), r.weightsMode(),
                 r.layerEvaluations(), r.totalLayerEvaluations(), r.idealSpeedup(), Units.bytes(r.peakCacheBytesPerSample()));
         return 0;
     }

@@ -73,17 +73,17 @@ final class LearnCommand implements Callable<Integer> {
             "the objective is the final samples' distance to the full sampler's. Needs --budget."})
     String forecast;
 
-    @Option(names = "--images", defaultValue = "16", description = "Calibration images (default 16; the model batch is doubled by guidance).")
+    @Option(names = "--images", defaultValue = "16", paramLabel = "N", description = "Calibration images (default 16; the model batch is doubled by guidance).")
     int images;
 
     @Mixin
     NoiseOptions noiseOptions;
 
-    @Option(names = "--check-sets", defaultValue = "" + LearnOptions.DEFAULT_CHECK_SETS,
+    @Option(names = "--check-sets", defaultValue = "" + LearnOptions.DEFAULT_CHECK_SETS, paramLabel = "N",
             description = "Random reuse sets per cache step measured to check the linear error model (default ${DEFAULT-VALUE}).")
     int checkSets;
 
-    @Option(names = "--swap-trials", defaultValue = "" + LearnOptions.DEFAULT_SWAP_TRIALS,
+    @Option(names = "--swap-trials", defaultValue = "" + LearnOptions.DEFAULT_SWAP_TRIALS, paramLabel = "N",
             description = "Most model evaluations per cache step spent on measured swaps (default ${DEFAULT-VALUE}).")
     int swapTrials;
 

@@ -51,10 +51,10 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Option(names = "--nfe", defaultValue = "20", paramLabel = "N", description = "Evaluations of the plain-model run.")
     int nfe;
 
-    @Option(names = "--images", defaultValue = "8", description = "Images per run (the model batch is doubled by guidance; default ${DEFAULT-VALUE}).")
+    @Option(names = "--images", defaultValue = "8", paramLabel = "N", description = "Images per run (the model batch is doubled by guidance; default ${DEFAULT-VALUE}).")
     int images;
 
-    @Option(names = "--java-heap", defaultValue = "512m", description = "Java heap limit of each child process (-Xmx).")
+    @Option(names = "--java-heap", defaultValue = "512m", paramLabel = "SIZE", description = "Java heap limit of each child process (-Xmx).")
     String heap;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for memory.md, memory.json and the runs' output.")
@@ -78,7 +78,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
     @Option(names = "--linked", description = "Also run each schedule as a linked model (one session, ONNX Runtime's defaults).")
     boolean linked;
 
-    @Option(names = "--modes", split = ",", defaultValue = "speed,balanced,lean", description = "Memory policies to run (default: speed,balanced,lean).")
+    @Option(names = "--modes", split = ",", defaultValue = "speed,balanced,lean", paramLabel = "POLICY", description = "Memory policies to run (default: speed,balanced,lean).")
     List<String> modes;
 
     @Override

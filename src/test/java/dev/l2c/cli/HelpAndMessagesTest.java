@@ -18,14 +18,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** What a newcomer reads first (issue 25): help that reads as written, and messages that point the right way. */
 class HelpAndMessagesTest {
     static String help(String... command) {
+        String[] args = new String[command.length + 1];
+        System.arraycopy(command, 0, args, 0, command.length);
+        args[command.length] = "--help";
+        return stdout(args);
+    }
+
+    /** What the command prints on standard output; it must succeed. */
+    static String stdout(String... args) {
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            String[] args = new String[command.length + 1];
-            System.arraycopy(command, 0, args, 0, command.length);
-            args[command.length] = "--help";
-            assertEquals(0, run(args).code());
+            CliErrorsTest.Outcome o = run(args);
+            assertEquals(0, o.code(), o.err());
         } finally {
             System.setOut(saved);
         }
@@ -46,6 +52,11 @@ class HelpAndMessagesTest {
         assertTrue(sample.contains("--labels=L[,L...]"), sample);
         assertFalse(sample.contains("<memory>") || sample.contains("<provider>") || sample.contains("<columns>")
                 || sample.contains("<count>") || sample.contains("<nfe>"), sample);
+        for (String[] c : new String[][]{{"bench"}, {"learn"}, {"memory-bench"}, {"compile"}, {"schedule", "baseline"}}) {
+            String h = help(c);
+            assertFalse(java.util.regex.Pattern.compile("<[a-z][A-Za-z]*>").matcher(h).find(),
+                    String.join(" ", c) + " shows a Java field name as a value label:\n" + h);
+        }
         String reference = help("schedule", "reference");
         assertFalse(reference.contains("../shared"), "help cites no file outside the project: " + reference);
         assertFalse(reference.contains("for baseline"), reference);
@@ -68,9 +79,8 @@ class HelpAndMessagesTest {
     void compileLinksSmallModelsByDefaultAndTakesEitherFormOnRequest(@TempDir Path tmp) {
         Path s = OutputSafetyTest.schedule(tmp);
         Path auto = tmp.resolve("auto");
-        CliErrorsTest.Outcome o = run("compile", DIT, "--schedule", s.toString(), "-o", auto.toString());
-        assertEquals(0, o.code(), o.err());
-        assertTrue(o.err().contains("compiling linked"), "says which form and why: " + o.err());
+        String said = stdout("compile", DIT, "--schedule", s.toString(), "-o", auto.toString());
+        assertTrue(said.contains("(linked: ") && said.contains("<= 1 GiB"), "says which form and why: " + said);
         assertTrue(java.nio.file.Files.exists(auto.resolve("linked_model.onnx")), "the demo DiT (14 MiB) compiles linked");
         Path stepwise = tmp.resolve("stepwise");
         assertEquals(0, run("compile", DIT, "--schedule", s.toString(), "--stepwise", "-o", stepwise.toString()).code());
