@@ -142,7 +142,7 @@ class ParserFuzzTest {
      * expected key and both files' true sizes and SHA-256; {@code cache list} reads the same record and
      * must describe every entry in one line.
      */
-    @FuzzTest(maxDuration = "10m")
+    @FuzzTest(maxDuration = "20m")
     void cacheRecord(byte[] input) {
         readOrRefuse("cacheRecord", input, bytes -> {
             FuzzInputs.CacheEntry entry = FuzzInputs.cacheEntry(folder, bytes);
