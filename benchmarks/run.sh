@@ -119,6 +119,24 @@ jmh() {  # issue 4: per-step latency and runner overhead
     StepLatencyBenchmark RunnerOverheadBenchmark 2>&1 | tee $out/results.txt
 }
 
+forecast_speed() {  # issue 23: forecast schedules at 1 image, demo DiT and DiT-XL/2 (run `xl` first for the model)
+  s=schedules
+  $L2C bench $DIT --plain --nfe 20 --linked linked-forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json \
+    --schedule forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json --images 1 --repeats 7 --warmup 1 --fd 0 \
+    --out benchmarks/forecast/speed-dit-ddim20-1image
+  $L2C schedule baseline taylorseer --nfe 20 --layers 56 --pattern dit-ddim --remove 0.65 -o "$XL/taylor65.json"
+  $L2C bench "$XL/dit-xl2/model.onnx" --plain --nfe 20 --linked linked-taylorseer-r65="$XL/taylor65.json" \
+    --schedule stepwise-taylorseer-r65="$XL/taylor65.json" --images 1 --cfg 1.5 --repeats 3 --warmup 1 --fd 0 \
+    --ort-cache "$XL/ort" --out benchmarks/forecast/speed-dit-xl2-ddim20
+}
+
+first_contact() {  # issue 25: the README's main job before/after, and bench of the default configuration
+  benchmarks/first-contact/measure
+  $L2C bench $DIT --plain --nfe 20 --linked linked-default=schedules/dit_fmnist_ddim20_learned_r35.json \
+    --schedule stepwise-auto=schedules/dit_fmnist_ddim20_learned_r35.json --images 8 --repeats 7 --warmup 1 --fd 0 \
+    --out benchmarks/first-contact/bench-dit-ddim20
+}
+
 package_open() {  # issue 24: what the checks on opening a package cost (demo DiT; DiT-XL/2 when built by `xl`)
   out=benchmarks/trust
   mkdir -p $out
@@ -245,7 +263,7 @@ forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) aga
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|jmh|package_open|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do
