@@ -90,9 +90,11 @@ class InterruptTest {
 
     static Path compiledDemoPackage(Path tmp, String name, String... extra) {
         Path pkg = tmp.resolve(name);
-        List<String> args = new ArrayList<>(List.of("compile", "--stepwise", "onnx-models/dit_fmnist.onnx", "--schedule",
+        List<String> args = new ArrayList<>(List.of("compile", "onnx-models/dit_fmnist.onnx", "--schedule",
                 "schedules/dit_fmnist_ddim20_learned_r35.json", "-o", pkg.toString()));
-        args.addAll(List.of(extra));
+        // the form is named: stepwise unless the caller asks for --link
+        args.addAll(List.of(extra).contains("--link") ? List.of(extra) : java.util.stream.Stream.concat(
+                java.util.stream.Stream.of("--stepwise"), java.util.Arrays.stream(extra)).toList());
         assertEquals(0, Main.run(args.toArray(String[]::new)));
         return pkg;
     }
