@@ -21,7 +21,7 @@ public abstract class L2cException extends Exception {
      * from the user's files, and a field name holding a newline (found by ParserFuzzTest) must not
      * break the promised single line or forge a second one on the terminal.
      */
-    static String oneLine(String message) {
+    public static String oneLine(String message) {
         if (message == null || message.chars().noneMatch(Character::isISOControl)) {
             return message;
         }

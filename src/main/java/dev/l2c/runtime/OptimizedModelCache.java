@@ -218,6 +218,12 @@ public final class OptimizedModelCache {
      * record, key and source, and both files' sizes and SHA-256.
      */
     static String problemWith(Path entry, Source expected) {
+        // the record's values are quoted into the message: a newline in them must not make a second line
+        String problem = findProblem(entry, expected);
+        return problem == null ? null : L2cException.oneLine(problem);
+    }
+
+    private static String findProblem(Path entry, Source expected) {
         JsonNode r;
         try {
             r = readRecord(entry);
@@ -328,7 +334,8 @@ public final class OptimizedModelCache {
                 } catch (BadEntry | IOException e) {
                     problem = e.getMessage();
                 }
-                out.add(new Entry(p, folderBytes(p), lastUsed(p), source, problem));
+                out.add(new Entry(p, folderBytes(p), lastUsed(p), L2cException.oneLine(source),
+                        L2cException.oneLine(problem)));
             }
         } catch (IOException e) {
             // an unreadable cache folder lists as empty
@@ -359,7 +366,7 @@ public final class OptimizedModelCache {
         }
         Long parsed = parseBytes(v.trim());
         if (parsed == null) {
-            report.accept("l2c: " + LIMIT_ENV + "=" + v + " is not a size (bytes, or with K, M or G); using "
+            report.accept("l2c: " + LIMIT_ENV + "=" + L2cException.oneLine(v) + " is not a size (bytes, or with K, M or G); using "
                     + (DEFAULT_LIMIT_BYTES >> 30) + "G");
             return DEFAULT_LIMIT_BYTES;
         }

@@ -155,6 +155,7 @@ class ParserFuzzTest {
             }
             for (OptimizedModelCache.Entry e : OptimizedModelCache.list(entry.root())) {
                 assertTrue(e.problem() == null || !e.problem().contains("\n"), "one line: " + e.problem());
+                assertFalse(e.source().contains("\n"), "one line: " + e.source());
             }
         });
     }
