@@ -210,15 +210,8 @@ final class SampleCommand implements Callable<Integer> {
                     m.files().size(), (System.nanoTime() - t0) / 1e9);
         }
         long tokenBytes = m.layers().size() == 0 ? 0 : m.layers().layers().get(0).bytesPerSample();
-        float scale = noiseOptions.scale(m.card());
-        if (m.isLinked() && !m.linkedModel().guided()) {
-            // linked with --no-guidance: its one graph has no guidance, so scale 1 is its default and its only scale
-            if (noiseOptions.cfg != null && scale != 1f) {
-                throw new UsageException("--cfg " + scale + ": " + pkg.folder() + " was linked with --no-guidance and "
-                        + "samples with scale 1 only; leave --cfg out, or compile it again with --link alone for guidance");
-            }
-            scale = 1f;
-        }
+        noiseOptions.checkCfg();
+        float scale = m.guidanceScale(noiseOptions.cfg, pkg.folder());
         try (SampleGenerator gen = SampleGenerators.open(pkg, options)) {
             return generate(gen, m.card(), m.sampler().name(), String.format(Locale.ROOT, "%s, ideal speedup %.2fx",
                     gen.describe(), m.idealSpeedup()), tokenBytes, m.totals().peakCacheBytesPerSample(), pkg.folder(), scale);

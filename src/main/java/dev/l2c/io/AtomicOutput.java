@@ -9,8 +9,8 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -489,21 +489,11 @@ public final class AtomicOutput {
         if (utf8.length <= STEM_MAX_BYTES) {
             return name;
         }
+        // the longest run of whole characters within 100 bytes, then the hash that keeps names apart
         StringBuilder head = new StringBuilder();
-        int bytes = 0;
-        for (int i = 0; i < name.length(); ) {
-            int cp = name.codePointAt(i);
-            int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
-            if (bytes + n > 100) {
-                break;
-            }
-            head.appendCodePoint(cp);
-            bytes += n;
-            i += Character.charCount(cp);
-        }
-        java.security.MessageDigest d = Sha256.digest();
-        d.update(utf8);
-        return head + "~" + Sha256.hex(d).substring(0, 16);
+        name.codePoints().takeWhile(cp -> (head + Character.toString(cp)).getBytes(StandardCharsets.UTF_8).length <= 100)
+                .forEach(head::appendCodePoint);
+        return head + "~" + Sha256.of(utf8).substring(0, 16);
     }
 
     /**

@@ -27,6 +27,13 @@ public final class Sha256 {
         return HexFormat.of().formatHex(digest.digest());
     }
 
+    /** The SHA-256 of {@code bytes}, hex. */
+    public static String of(byte[] bytes) {
+        MessageDigest d = digest();
+        d.update(bytes);
+        return hex(d);
+    }
+
     /** The SHA-256 of a file's bytes, hex. */
     public static String of(Path file) throws IOException {
         MessageDigest d = digest();

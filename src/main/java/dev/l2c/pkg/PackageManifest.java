@@ -219,6 +219,26 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
         return kind == Kind.LINKED;
     }
 
+    /** Whether the package samples with guidance scale 1 only: linked with --no-guidance. */
+    public boolean unguidedOnly() {
+        return isLinked() && !linkedModel.guided();
+    }
+
+    /**
+     * The guidance scale of a run: {@code requested} (a finite number), else the card's default, or 1 for
+     * a package linked with --no-guidance, whose one graph has no guidance; another scale is refused there.
+     */
+    public float guidanceScale(Float requested, java.nio.file.Path folder) throws dev.l2c.error.UsageException {
+        if (!unguidedOnly()) {
+            return requested != null ? requested : card.defaultCfg();
+        }
+        if (requested != null && requested != 1f) {
+            throw new dev.l2c.error.UsageException("--cfg " + requested + ": " + folder + " was linked with --no-guidance"
+                    + " and samples with scale 1 only; leave --cfg out, or compile it again with --link alone for guidance");
+        }
+        return 1f;
+    }
+
     /** The sampler's plan, rebuilt from the steps. */
     public SamplingPlan samplingPlan() {
         return new SamplingPlan(sampler.name(), steps.stream().map(Step::update).toList(), sampler.clip());

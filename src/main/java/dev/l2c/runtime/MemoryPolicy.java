@@ -80,16 +80,12 @@ public enum MemoryPolicy {
 
     /** A policy to compare (bench, memory-bench): speed, balanced or lean; AUTO is refused, it is no policy of its own. */
     public static MemoryPolicy parseExplicit(String word, String option) throws UsageException {
-        MemoryPolicy p;
-        try {
-            p = parse(word);
-        } catch (UsageException e) {
-            p = AUTO;
+        for (MemoryPolicy p : values()) {
+            if (p != AUTO && p.word().equals(word.toLowerCase(Locale.ROOT))) {
+                return p;
+            }
         }
-        if (p == AUTO) {
-            throw new UsageException(option + " takes speed, balanced and lean, not '" + word + "'");
-        }
-        return p;
+        throw new UsageException(option + " takes speed, balanced and lean, not '" + word + "'");
     }
 
     /** The word on the command line. */

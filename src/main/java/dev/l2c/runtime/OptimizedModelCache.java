@@ -10,6 +10,7 @@ import dev.l2c.ToolVersion;
 import dev.l2c.error.Interrupted;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
+import dev.l2c.error.UsageException;
 import dev.l2c.error.ProviderException;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.io.Sha256;
@@ -75,13 +76,13 @@ public final class OptimizedModelCache {
      * {@code $XDG_CACHE_HOME/l2c/ort}, else {@code ~/.cache/l2c/ort}; an empty or blank value is refused
      * (it would mean the current folder), and so is a file.
      */
-    public static Path folder(String ortCache) throws dev.l2c.error.UsageException {
+    public static Path folder(String ortCache) throws UsageException {
         if (ortCache == null || ortCache.isBlank()) {
-            throw new dev.l2c.error.UsageException("--ort-cache must be a folder, auto or off; got an empty value (which"
+            throw new UsageException("--ort-cache must be a folder, auto or off; got an empty value (which"
                     + " would put the cache in the current folder)");
         }
         if (Files.exists(Path.of(ortCache)) && !Files.isDirectory(Path.of(ortCache))) {
-            throw new dev.l2c.error.UsageException("--ort-cache " + ortCache + " is a file, not a folder");
+            throw new UsageException("--ort-cache " + ortCache + " is a file, not a folder");
         }
         return switch (ortCache) {
             case "off" -> null;

@@ -233,12 +233,8 @@ public final class SparkSampleJob implements Callable<Integer> {
         }
         PackageManifest manifest = pkg.manifest();
         ModelCard card = manifest.card();
-        boolean unguidedOnly = manifest.isLinked() && !manifest.linkedModel().guided();
-        float scale = cfg != null ? cfg : unguidedOnly ? 1f : card.defaultCfg();
-        if (unguidedOnly && scale != 1f) {
-            throw new UsageException("--cfg " + scale + ": " + pkg.folder() + " was linked without classifier-free "
-                    + "guidance and samples with scale 1 only");
-        }
+        boolean unguidedOnly = manifest.unguidedOnly();
+        float scale = manifest.guidanceScale(cfg, pkg.folder());
         checkOutputs(spark);
         int b = batch != null ? batch : defaultBatch(manifest, scale != 1f);
         Requests.Partitioned checked = requests.partitioned(spark, card, scale, unguidedOnly, labels, seed, format,

@@ -131,8 +131,6 @@ final class FuzzInputs {
     }
 
     static String sha(byte[] bytes) {
-        java.security.MessageDigest d = Sha256.digest();
-        d.update(bytes);
-        return Sha256.hex(d);
+        return Sha256.of(bytes);
     }
 }
