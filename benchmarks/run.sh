@@ -33,21 +33,21 @@ learn() {  # issues 5 and 14: learned schedules for the embedded models (benchma
   # per-step objective (--weighting output, the default)
   for n in 20 50; do
     for r in 20 35 40 50; do
-      $L2C learn $DIT --nfe $n --budget 0.$r --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
+      $L2C learn $DIT --nfe $n --budget 0.$r --forecast reuse --weighting sample --quiet -o schedules/dit_fmnist_ddim${n}_learned_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_r$r.json
     done
     for r in 20 35 40 50; do
-      $L2C learn $DIT --nfe $n --budget 0.$r --weighting output --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
+      $L2C learn $DIT --nfe $n --budget 0.$r --forecast reuse --weighting output --quiet -o schedules/dit_fmnist_ddim${n}_learned_stepwise_r$r.json \
         --report benchmarks/learn-reports/dit_ddim${n}_stepwise_r$r.json
     done
   done
   # U-ViT: 9 cache steps of 20 evaluations, so the router pattern removes at most 45 %
   for r in 20 35 40; do
-    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting sample --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --forecast reuse --weighting sample --quiet -o schedules/uvit_fmnist_dpm2s20_learned_r$r.json \
       --report benchmarks/learn-reports/uvit_dpm2s20_r$r.json
   done
   for r in 20 35 40; do
-    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --weighting output --quiet \
+    $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --forecast reuse --weighting output --quiet \
       -o schedules/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json --report benchmarks/learn-reports/uvit_dpm2s20_stepwise_r$r.json
   done
 }
@@ -262,8 +262,31 @@ forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) aga
     --out benchmarks/forecast/dit-ddim20
 }
 
+forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 samples: 4-9 minutes per configuration)
+  s=schedules
+  if [ "${RELEARN:-0}" = 1 ]; then
+    for r in 20 35 50 65 75; do
+      $L2C learn $DIT --nfe 50 --budget 0.$r --forecast learned --quiet -o $s/dit_fmnist_ddim50_forecast_r$r.json
+    done
+  fi
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
+  f=""; only=""
+  for r in 20 35 50 65 75; do
+    f="$f --schedule forecast-r$r=$s/dit_fmnist_ddim50_forecast_r$r.json"
+    only="$only,fewer-steps-r$r,forecast-r$r"
+  done
+  # FORA's and TaylorSeer's grid at 50 steps removes 0, 50, 66, 74, 80 %: 20 and 35 % are out of reach
+  for r in 50 65 75; do only="$only,fora-r$r,taylorseer-r$r"; done
+  for r in 20 35 50; do
+    f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim50_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
+  done
+  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f \
+    --out benchmarks/forecast/dit-ddim50
+}
+
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast50|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do

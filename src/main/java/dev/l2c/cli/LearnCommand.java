@@ -17,9 +17,11 @@ import dev.l2c.runtime.OrtRuntime;
 import dev.l2c.schedule.BaselineSchedules;
 import dev.l2c.schedule.ScheduleJson;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -64,13 +66,14 @@ final class LearnCommand implements Callable<Integer> {
             "x0: each step's error is weighted by (sigma_t/alpha_t)^2, the error of the predicted clean image."})
     String weighting;
 
-    @Option(names = "--forecast", defaultValue = "reuse", paramLabel = "KIND", description = {
-            "reuse (default): L2C's schedules, layers reused at the published routers' cache steps;",
-            "taylor1, taylor2, learned: the learner also chooses which evaluations refresh the layers, and every",
-            "other evaluation forecasts each layer from its last computed values: a polynomial of degree 1 or 2",
-            "over the model time, or weights fitted by least squares in the calibration rollout (per layer or",
-            "per step, chosen on held-out images). Candidates are measured by running the sampler with them;",
-            "the objective is the final samples' distance to the full sampler's. Needs --budget."})
+    @Option(names = "--forecast", paramLabel = "KIND", description = {
+            "learned (the default with --budget): the learner chooses which evaluations refresh the layers, and",
+            "every other evaluation forecasts each layer from its last computed values: a polynomial of degree 2",
+            "or 1 over the model time, or weights fitted by least squares in the calibration rollout (per layer or",
+            "per step, chosen on held-out images), whichever brings the final samples closest to the full",
+            "sampler's; taylor1, taylor2: that polynomial only. Candidates are measured by running the sampler.",
+            "reuse (the default with --lambda): L2C's schedules, layers reused at the published routers' cache",
+            "steps. Forecasts beat reuse at every budget measured (benchmarks/forecast/README.md)."})
     String forecast;
 
     @Option(names = "--images", defaultValue = "16", paramLabel = "N", description = "Calibration images (default 16; the model batch is doubled by guidance).")
@@ -106,6 +109,9 @@ final class LearnCommand implements Callable<Integer> {
     @Mixin
     SamplerOptions samplerOptions;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws L2cException {
         int threads = threadsOption.threads();
@@ -118,11 +124,20 @@ final class LearnCommand implements Callable<Integer> {
                 noiseOptions.seed(), noiseOptions.cfg, samplerOptions.noClip ? Boolean.FALSE : null, checkSets, swapTrials,
                 OrtRuntime.Options.cpu().withThreads(threads), !quiet);
         options.check();
-        ForecastKind kind = ForecastKind.parse(forecast);
+        // forecasts won at every budget measured (benchmarks/forecast/); the forecast learner spends a
+        // budget, so a penalty (--lambda) keeps learning reuse schedules unless told otherwise
+        ForecastKind kind = forecast != null ? ForecastKind.parse(forecast)
+                : lambda != null ? ForecastKind.REUSE : ForecastKind.LEARNED;
         if (kind != ForecastKind.REUSE) {
+            for (String reuseOnly : List.of("--weighting", "--check-sets", "--swap-trials")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(reuseOnly)) {
+                    throw new UsageException(reuseOnly + " tunes the reuse learner; add --forecast reuse to use it (the"
+                            + " forecast learner, the default with --budget, measures whole sampling runs instead)");
+                }
+            }
             if (report != null) {
-                throw new UsageException("--report describes the reuse learner's error model; the forecast learner records"
-                        + " its measurements in the schedule's provenance");
+                throw new UsageException("--report describes the reuse learner's error model (--forecast reuse); the"
+                        + " forecast learner records its measurements in the schedule's provenance");
             }
             LoadedModel m = modelOptions.load(model);
             ForecastLearner.Result r = ForecastLearner.learn(m, options, kind);

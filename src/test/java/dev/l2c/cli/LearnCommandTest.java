@@ -22,7 +22,7 @@ class LearnCommandTest {
         Path out = tmp.resolve("learned.json");
         Path report = tmp.resolve("report.json");
         CliErrorsTest.Outcome o = CliErrorsTest.run("learn", model.toString(), "--nfe", "6", "--budget", "0.25",
-                "--images", "2", "--quiet", "-o", out.toString(), "--report", report.toString());
+                "--forecast", "reuse", "--images", "2", "--quiet", "-o", out.toString(), "--report", report.toString());
         assertEquals(0, o.code(), o.err());
         Schedule s = ScheduleJson.read(out);
         assertEquals(6, s.nfe());
@@ -38,6 +38,26 @@ class LearnCommandTest {
     }
 
     @Test
+    void withABudgetTheDefaultLearnsAForecastScheduleThatCompiles(@TempDir Path tmp) throws Exception {
+        Path model = TinyModels.writeTinyDiffusionDit(tmp, 3);
+        Path out = tmp.resolve("forecast.json");
+        CliErrorsTest.Outcome o = CliErrorsTest.run("learn", model.toString(), "--nfe", "8", "--budget", "0.5",
+                "--images", "2", "--quiet", "-o", out.toString());
+        assertEquals(0, o.code(), o.err());
+        Schedule s = ScheduleJson.read(out);
+        assertTrue(s.hasForecasts(), "the default with a budget is the forecast learner: " + s);
+        assertTrue(s.layerEvaluations() <= Math.round(0.5 * 8 * 6), s.toString());
+        CliErrorsTest.Outcome c = CliErrorsTest.run("compile", "--stepwise", model.toString(), "--schedule", out.toString(), "-o",
+                tmp.resolve("pkg").toString());
+        assertEquals(0, c.code(), c.err());
+        // the reuse learner's own options say where they apply instead of being ignored
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--nfe", "8", "--budget", "0.5",
+                "--weighting", "sample", "-o", tmp.resolve("w.json").toString()), 2, "--weighting", "--forecast reuse");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--nfe", "8", "--budget", "0.5",
+                "--report", tmp.resolve("r.json").toString(), "-o", tmp.resolve("w.json").toString()), 2, "--forecast reuse");
+    }
+
+    @Test
     void badOptionsGetOneLine(@TempDir Path tmp) throws Exception {
         Path model = TinyModels.writeTinyDiffusionDit(tmp, 2);
         String out = tmp.resolve("s.json").toString();
@@ -50,7 +70,7 @@ class LearnCommandTest {
                 "--nfe", "5", "-o", out), 2, "even");
         // the L2C pattern with 4 evaluations has 2 cache steps: at most half of the layer evaluations can go
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("learn", model.toString(), "--nfe", "4", "--budget", "0.6",
-                "--images", "1", "--quiet", "-o", out), 2, "cannot be met", "2 cache steps (of 4 evaluations)",
+                "--forecast", "reuse", "--images", "1", "--quiet", "-o", out), 2, "cannot be met", "2 cache steps (of 4 evaluations)",
                 "smaller budget");
         assertFalse(Files.exists(Path.of(out)));
     }
