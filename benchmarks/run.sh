@@ -262,7 +262,7 @@ forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) aga
     --out benchmarks/forecast/dit-ddim20
 }
 
-forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 samples: 4-9 minutes per configuration)
+forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 samples: ~16 minutes for full, ~110 in all)
   s=schedules
   if [ "${RELEARN:-0}" = 1 ]; then
     for r in 20 35 50 65 75; do
@@ -276,11 +276,16 @@ forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 sample
     f="$f --schedule forecast-r$r=$s/dit_fmnist_ddim50_forecast_r$r.json"
     only="$only,fewer-steps-r$r,forecast-r$r"
   done
-  # FORA's and TaylorSeer's grid at 50 steps removes 0, 50, 66, 74, 80 %: 20 and 35 % are out of reach
-  for r in 50 65 75; do only="$only,fora-r$r,taylorseer-r$r"; done
-  for r in 20 35 50; do
-    f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim50_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
-  done
+  # TaylorSeer's grid at 50 steps removes 0, 50, 66, 74, 80 %: 20 and 35 % are out of reach. FORA and the
+  # reuse-only learned schedules lost to fewer steps at DDIM-50 with 1 000 samples (benchmarks/fidelity/);
+  # FD50_REUSE=1 adds them here (another ~60 minutes)
+  for r in 50 65 75; do only="$only,taylorseer-r$r"; done
+  if [ "${FD50_REUSE:-0}" = 1 ]; then
+    for r in 50 65 75; do only="$only,fora-r$r"; done
+    for r in 20 35 50; do
+      f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim50_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
+    done
+  fi
   $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f \
     --out benchmarks/forecast/dit-ddim50
 }

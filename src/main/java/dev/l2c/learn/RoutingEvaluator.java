@@ -12,13 +12,13 @@ import dev.l2c.pkg.CacheNames;
 import dev.l2c.compiler.CacheStepGraph;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.ProviderException;
-import dev.l2c.ir.DataType;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.serde.OnnxWriter;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.runtime.OrtFailures;
 import dev.l2c.runtime.MemoryPolicy;
+import dev.l2c.runtime.ModelInputs;
 import dev.l2c.runtime.OrtRuntime;
 
 import java.io.ByteArrayOutputStream;
@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -44,14 +43,10 @@ final class RoutingEvaluator implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession probe;
     private final OrtSession blend;
-    private final FloatBuffer sample;
-    private final ByteBuffer timestep;
-    private final LongBuffer labels;
+    /** The model inputs (sample, timestep, labels), typed as the probe graph declares them. */
+    private ModelInputs modelInputs;
     private final FloatBuffer maskBuffer;
     private final FloatBuffer outputBuffer;
-    private final OnnxTensor sampleTensor;
-    private final OnnxTensor timestepTensor;
-    private final OnnxTensor labelTensor;
     private final OnnxTensor maskTensor;
     private final OnnxTensor outputTensor;
     private final int outputElements;
@@ -80,26 +75,17 @@ final class RoutingEvaluator implements AutoCloseable {
             b = open(RoutingGraphs.blend(model.onnx(), layers), options, model);
             int outChannels = outputChannels(p, model);
             outputElements = batch * outChannels * card.height() * card.width();
-            sample = direct(batch * card.sampleElements() * 4).asFloatBuffer();
-            timestep = direct(batch * (card.timestepType() == DataType.INT64 ? 8 : 4));
-            labels = direct(batch * 8).asLongBuffer();
+            modelInputs = new ModelInputs(env, card, ModelInputs.Types.of(p, card), batch);
             maskBuffer = direct(layers.size() * 4).asFloatBuffer();
             outputBuffer = direct(outputElements * 4).asFloatBuffer();
-            long[] vec = {batch};
-            sampleTensor = OnnxTensor.createTensor(env, sample, new long[]{batch, card.channels(), card.height(), card.width()});
-            timestepTensor = switch (card.timestepType()) {
-                case INT64 -> OnnxTensor.createTensor(env, timestep.asLongBuffer(), vec);
-                case INT32 -> OnnxTensor.createTensor(env, timestep.asIntBuffer(), vec);
-                case FLOAT -> OnnxTensor.createTensor(env, timestep.asFloatBuffer(), vec);
-                default -> throw new ProviderException(model.file(), "timestep type " + card.timestepType().shortName
-                        + " is not supported (int64, int32 or float32)");
-            };
-            labelTensor = OnnxTensor.createTensor(env, labels, vec);
             maskTensor = OnnxTensor.createTensor(env, maskBuffer, new long[]{layers.size()});
             outputTensor = OnnxTensor.createTensor(env, outputBuffer, new long[]{batch, outChannels, card.height(), card.width()});
         } catch (OrtException | ProviderException | RuntimeException e) {
             closeQuietly(p);
             closeQuietly(b);
+            if (modelInputs != null) {
+                modelInputs.close();
+            }
             if (e instanceof ProviderException pe) {
                 throw pe;
             }
@@ -155,7 +141,7 @@ final class RoutingEvaluator implements AutoCloseable {
      * written into it.
      */
     float[] probe(ModelInput in, BranchCache branchesInto) throws L2cException {
-        set(in);
+        Map<String, OnnxTensorLike> inputs = set(in);
         Map<String, OnnxValue> pinned = new HashMap<>();
         pinned.put(card.output(), outputTensor);
         if (branchesInto != null) {
@@ -163,7 +149,7 @@ final class RoutingEvaluator implements AutoCloseable {
                 pinned.put(CacheNames.of(j), branchesInto.tensor(j));
             }
         }
-        run(probe, inputs(), pinned, "the full evaluation");
+        run(probe, inputs, pinned, "the full evaluation");
         return readOutput();
     }
 
@@ -176,10 +162,9 @@ final class RoutingEvaluator implements AutoCloseable {
         if (mask.length != layers.size()) {
             throw new IllegalArgumentException("mask of " + mask.length + " values for " + layers.size() + " layers");
         }
-        set(in);
+        Map<String, OnnxTensorLike> inputs = set(in);
         maskBuffer.clear();
         maskBuffer.put(mask);
-        Map<String, OnnxTensorLike> inputs = inputs();
         inputs.put(RoutingGraphs.MASK, maskTensor);
         for (int j = 0; j < layers.size(); j++) {
             inputs.put(CacheNames.of(j), cached.tensor(j));
@@ -215,8 +200,7 @@ final class RoutingEvaluator implements AutoCloseable {
             // many small graphs, each run a few times: no per-session copies of prepacked weights
             reuseAllBut[slot] = open(pruned, options.withMemory(MemoryPolicy.LEAN), model, l + 1);
         }
-        set(in);
-        Map<String, OnnxTensorLike> inputs = inputs();
+        Map<String, OnnxTensorLike> inputs = set(in);
         for (int j : reads) {
             inputs.put(CacheNames.of(j), cached.tensor(j));
         }
@@ -226,29 +210,12 @@ final class RoutingEvaluator implements AutoCloseable {
         return readOutput();
     }
 
-    private void set(ModelInput in) {
+    /** Writes {@code in} into the model inputs and returns them by name (a fresh map the caller adds to). */
+    private Map<String, OnnxTensorLike> set(ModelInput in) {
         if (in.batch() != batch) {
             throw new IllegalArgumentException("input of batch " + in.batch() + " for an evaluator of batch " + batch);
         }
-        sample.clear();
-        sample.put(in.x());
-        for (int i = 0; i < batch; i++) {
-            switch (card.timestepType()) {
-                case INT64 -> timestep.putLong(i * 8, Math.round(in.modelTime()));
-                case INT32 -> timestep.putInt(i * 4, (int) Math.round(in.modelTime()));
-                default -> timestep.putFloat(i * 4, (float) in.modelTime());
-            }
-        }
-        labels.clear();
-        labels.put(in.labels());
-    }
-
-    private Map<String, OnnxTensorLike> inputs() {
-        Map<String, OnnxTensorLike> m = new HashMap<>();
-        m.put(card.sampleInput(), sampleTensor);
-        m.put(card.timestepInput(), timestepTensor);
-        m.put(card.labelInput(), labelTensor);
-        return m;
+        return modelInputs.write(in.x(), in.modelTime(), in.labels());
     }
 
     private void run(OrtSession session, Map<String, OnnxTensorLike> inputs, Map<String, OnnxValue> pinned, String what)
@@ -283,9 +250,7 @@ final class RoutingEvaluator implements AutoCloseable {
 
     @Override
     public void close() {
-        sampleTensor.close();
-        timestepTensor.close();
-        labelTensor.close();
+        modelInputs.close();
         maskTensor.close();
         outputTensor.close();
         closeQuietly(probe);

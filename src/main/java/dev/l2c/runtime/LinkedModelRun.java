@@ -18,8 +18,6 @@ import dev.l2c.pkg.PackageManifest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -111,17 +109,7 @@ public final class LinkedModelRun implements SampleGenerator {
     }
 
     private OnnxTensor labelTensor(long[] labels) throws OrtException {
-        long[] shape = {labels.length};
-        if (labelType == DataType.INT32) {
-            IntBuffer b = ByteBuffer.allocateDirect(labels.length * 4).order(ByteOrder.nativeOrder()).asIntBuffer();
-            for (long l : labels) {
-                b.put((int) l);
-            }
-            return OnnxTensor.createTensor(env, b.rewind(), shape);
-        }
-        LongBuffer b = ByteBuffer.allocateDirect(labels.length * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
-        b.put(labels).rewind();
-        return OnnxTensor.createTensor(env, b, shape);
+        return ModelInputs.labelTensor(env, labelType, labels);
     }
 
     private static FloatBuffer direct(float[] values) {

@@ -60,6 +60,7 @@ public final class PackageExecutor implements ModelExecutor {
         this.setup = options.setup(graphs.size(), BatchedSampling.predictedArenaBytesPerGraph(tokenBytes,
                 manifest.totals().peakCacheBytesPerSample()));
         this.sharedWeights = setup.mappedWeights() ? SharedWeights.map(env, pkg.folder(), graphs) : null;
+        ModelInputs.Types types;
         try {
             for (String g : graphs) {
                 try (OrtSession.SessionOptions so = OrtRuntime.sessionOptions(options, setup)) {
@@ -69,12 +70,14 @@ public final class PackageExecutor implements ModelExecutor {
                     sessions.put(g, OrtRuntime.open(pkg.file(g), so));
                 }
             }
+            // every step graph has the source model's inputs; the first one declares their types
+            types = PlainModelExecutor.inputTypes(sessions.get(graphs.get(0)), card, pkg.file(graphs.get(0)));
         } catch (L2cException e) {
             closeSessions();
             throw e;
         }
         this.outputChannels = manifest.model().outputChannels();
-        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, batch, outputChannels));
+        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, types, batch, outputChannels));
         for (PackageManifest.Step s : manifest.steps()) {
             // the model output is pinned (written into our buffer); only cache outputs are allocated by ONNX Runtime
             Set<String> req = new HashSet<>();

@@ -34,7 +34,17 @@ public final class PlainModelExecutor implements ModelExecutor {
             this.session = OrtRuntime.open(file, so);
         }
         this.outputChannels = outputChannels(session, card, file);
-        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, batch, outputChannels));
+        ModelInputs.Types types = inputTypes(session, card, file);
+        this.tensors = new PerBatch<>(batch -> new StepTensors(env, card, types, batch, outputChannels));
+    }
+
+    /** The input types {@code session} declares, or a one-line error naming {@code file}. */
+    static ModelInputs.Types inputTypes(OrtSession session, ModelCard card, Path file) throws L2cException {
+        try {
+            return ModelInputs.Types.of(session, card);
+        } catch (OrtException | IllegalArgumentException e) {
+            throw new ProviderException(file, e.getMessage());
+        }
     }
 
     static long outputChannels(OrtSession session, ModelCard card, Path file) throws L2cException {
