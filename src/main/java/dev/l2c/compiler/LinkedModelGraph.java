@@ -38,9 +38,14 @@ import java.util.function.IntFunction;
  * <pre>
  *   model batch   [z_k; z_k], labels [y; null]       (guided; unguided: z_k, y)
  *   ε_k           = ε_u + s·(ε_c − ε_u)              of the first C output channels
- *   x̂0_k          = Clip((z_k − σ_k·ε_k) / α_k)
- *   z_{k+1}       = Σ coefficient · (z_j or x̂0_j)    the plan's terms
+ *   x̂0_k          = Clip((z_k − σ_k·ε_k) / α_k)      in float64
+ *   z_{k+1}       = Σ coefficient · (z_j or x̂0_j)    the plan's terms, in float64, rounded to float32
  * </pre>
+ * The sampler's update runs in float64 with float64 constants, in the order of the step-by-step
+ * runner ({@code SamplingPlan.run}), so the linked model computes the same bits as a stepwise package
+ * from the same step graphs: a forecast amplifies any rounding difference of its history (an order-2
+ * extrapolation from float32 updates moved the final samples by 1.5e-5). It costs nothing measurable:
+ * the update is a few elementwise operations on [n, C, H, W].
  *
  * <p>Weights: the linked graph's initializers are the source model's tensors, one value each, read by
  * every step that uses them; nothing is copied. Nodes of a step whose inputs are all step-independent
@@ -70,6 +75,8 @@ public final class LinkedModelGraph {
     private StepInliner steps;
     private int modelBatchFactor = 1;
     private TensorType sampleType;
+    /** The same, float64: the sampler's arithmetic. */
+    private TensorType sampleTypeF64;
     private Value zero;
     private Value axis0;
     private Value toEnd;
@@ -118,6 +125,7 @@ public final class LinkedModelGraph {
         modelBatchFactor = guided ? 2 : 1;
         int c = card.channels();
         sampleType = TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()), Dim.of(card.width())));
+        sampleTypeF64 = TensorType.of(DataType.DOUBLE, sampleType.shape());
         Value noise = g.addInput(NOISE, sampleType);
         Value labels = g.addInput(LABELS, TensorType.of(labelType, Shape.of(n)));
         Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
@@ -142,10 +150,12 @@ public final class LinkedModelGraph {
                 : null;
 
         List<Value> inputs = new ArrayList<>();
+        List<Value> inputsF64 = new ArrayList<>();
         List<Value> predictions = new ArrayList<>();
         List<Value> checks = new ArrayList<>();
         Value zeroF = scalar("zero_f", 0.0);
         inputs.add(noise);
+        inputsF64.add(wide(op("Cast", "noise_f64", List.of(noise), Attribute.ofInt("to", DataType.DOUBLE.code))));
         for (int k = 0; k < plan.steps().size(); k++) {
             CachePlan.Step step = plan.step(k);
             SamplingPlan.Evaluation e = sampling.evaluation(k);
@@ -163,14 +173,19 @@ public final class LinkedModelGraph {
                     Attribute.ofInt("keepdims", 1));
             check.setType(TensorType.of(DataType.FLOAT, Shape.of(1, 1, 1, 1)));
             checks.add(check);
-            Value x0 = sample(op("Div", p + "x0_unclipped", sample(op("Sub", p + "z_minus_sigma_eps", z,
-                    sample(op("Mul", p + "sigma_eps", eps, scalar(p + "sigma", e.sigma()))))), scalar(p + "alpha", e.alpha())));
+            Value epsF64 = wide(op("Cast", p + "eps_f64", List.of(eps), Attribute.ofInt("to", DataType.DOUBLE.code)));
+            Value x0 = wide(op("Div", p + "x0_unclipped", wide(op("Sub", p + "z_minus_sigma_eps", inputsF64.get(k),
+                    wide(op("Mul", p + "sigma_eps", epsF64, scalarF64(p + "sigma", e.sigma()))))),
+                    scalarF64(p + "alpha", e.alpha())));
             ClipRange clip = sampling.clip();
             if (clip != null) {
-                x0 = sample(op("Clip", p + "x0", x0, scalar(p + "clip_min", clip.min()), scalar(p + "clip_max", clip.max())));
+                x0 = wide(op("Clip", p + "x0", x0, scalarF64(p + "clip_min", clip.min()),
+                        scalarF64(p + "clip_max", clip.max())));
             }
             predictions.add(x0);
-            inputs.add(combine(p, e.next(), inputs, predictions, k + 1 == plan.steps().size()));
+            Value next = combine(p, e.next(), inputsF64, predictions, k + 1 == plan.steps().size());
+            inputs.add(next);
+            inputsF64.add(wide(op("Cast", p + "next_f64", List.of(next), Attribute.ofInt("to", DataType.DOUBLE.code))));
         }
 
         g.addOutput(inputs.get(inputs.size() - 1));
@@ -203,24 +218,28 @@ public final class LinkedModelGraph {
                 sample(op("Sub", p + "eps_difference", cond, uncond))))));
     }
 
-    /** z_{k+1} = Σ coefficient · term; zero coefficients are left out, unit ones are not multiplied. */
-    private Value combine(String p, List<SamplingPlan.Term> terms, List<Value> inputs, List<Value> predictions,
+    /**
+     * z_{k+1} = Σ coefficient · term over float64 inputs and predictions, rounded to float32. Zero
+     * coefficients are left out and unit ones are not multiplied: both change no bit of the sum.
+     */
+    private Value combine(String p, List<SamplingPlan.Term> terms, List<Value> inputsF64, List<Value> predictions,
                           boolean last) {
-        Value sum = null;
+        Value sumF64 = null;
         int i = 0;
         for (SamplingPlan.Term t : terms) {
             if (t.coefficient() == 0.0) {
                 continue;
             }
-            Value v = t.source() == SamplingPlan.Source.INPUT ? inputs.get(t.evaluation()) : predictions.get(t.evaluation());
+            Value v = t.source() == SamplingPlan.Source.INPUT ? inputsF64.get(t.evaluation()) : predictions.get(t.evaluation());
             Value term = t.coefficient() == 1.0 ? v
-                    : sample(op("Mul", p + "next_term" + i, v, scalar(p + "next_coefficient" + i, t.coefficient())));
-            sum = sum == null ? term : sample(op("Add", p + "next_sum" + i, sum, term));
+                    : wide(op("Mul", p + "next_term" + i, v, scalarF64(p + "next_coefficient" + i, t.coefficient())));
+            sumF64 = sumF64 == null ? term : wide(op("Add", p + "next_sum" + i, sumF64, term));
             i++;
         }
-        if (sum == null) {
+        if (sumF64 == null) {
             throw new IllegalStateException("step " + p + " has no update term");
         }
+        Value sum = sample(op("Cast", p + "next", List.of(sumF64), Attribute.ofInt("to", DataType.FLOAT.code)));
         if (last) {
             // the run's output gets its interface name (a source value of that name is renamed away)
             Value taken = g.value(SAMPLES);
@@ -235,6 +254,12 @@ public final class LinkedModelGraph {
     /** Declares {@code v} a batch of samples, [n, C, H, W] float32, and returns it. */
     private Value sample(Value v) {
         v.setType(sampleType);
+        return v;
+    }
+
+    /** Declares {@code v} a batch of samples in float64 (the sampler's arithmetic) and returns it. */
+    private Value wide(Value v) {
+        v.setType(sampleTypeF64);
         return v;
     }
 
@@ -254,6 +279,14 @@ public final class LinkedModelGraph {
     /** A float32 scalar constant (small: stays embedded in the model file). */
     private Value scalar(String name, double value) {
         return g.addInitializer(g.freshName(name), Tensor.ofFloats(name, new long[0], (float) value));
+    }
+
+    /** A float64 scalar constant: the sampler's coefficients as the step-by-step runner uses them. */
+    private Value scalarF64(String name, double value) {
+        String fresh = g.freshName(name);
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(value);
+        b.flip();
+        return g.addInitializer(fresh, new Tensor(fresh, DataType.DOUBLE, new long[0], TensorData.of(b)));
     }
 
     private Value ints(String name, long... values) {
