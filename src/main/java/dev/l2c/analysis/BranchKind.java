@@ -2,7 +2,10 @@ package dev.l2c.analysis;
 
 /** What a cacheable residual branch computes. */
 public enum BranchKind {
+    /** Self-attention: queries, keys and values all from the token stream. */
     ATTENTION("attention"),
+    /** Cross-attention: queries from the token stream, keys and values from another input (text tokens). */
+    CROSS_ATTENTION("cross_attention"),
     MLP("mlp");
 
     public final String jsonName;
@@ -17,6 +20,6 @@ public enum BranchKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown layer kind '" + name + "' (expected attention or mlp)");
+        throw new IllegalArgumentException("unknown layer kind '" + name + "' (expected attention, cross_attention or mlp)");
     }
 }

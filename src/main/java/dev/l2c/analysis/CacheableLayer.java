@@ -3,9 +3,10 @@ package dev.l2c.analysis;
 import dev.l2c.ir.TensorType;
 
 /**
- * One cacheable residual branch, numbered as L2C numbers them: layer 2i is block i's attention branch,
- * 2i+1 its MLP branch. Everything is referred to by value name, so the record stays valid for every
- * copy of the graph the compiler makes.
+ * One cacheable residual branch, numbered in forward order as L2C numbers them: for DiT and U-ViT
+ * layer 2i is block i's attention branch, 2i+1 its MLP branch; for PixArt-style blocks 3i, 3i+1, 3i+2
+ * are self-attention, cross-attention and MLP. Everything is referred to by value name, so the record
+ * stays valid for every copy of the graph the compiler makes.
  *
  * @param index      L2C layer number
  * @param block      transformer block number

@@ -28,8 +28,11 @@ import java.util.stream.Collectors;
  * The cached tensor is the branch value before a multiply by a value that does not depend on the
  * stream (DiT's adaLN-Zero gate), so a reused branch is still scaled by the current step's gate.
  * A branch is an attention branch when it contains a Softmax (or a fused attention operator, or a
- * product of two stream-dependent tensors), otherwise an MLP branch; layers must come as
- * attention/MLP pairs, one pair per block.
+ * product of two stream-dependent tensors), otherwise an MLP branch; an attention branch is a
+ * <em>cross</em>-attention branch when its products pair the stream with another graph input (text
+ * tokens) and never the stream with itself. Layers must come in one of two block layouts: attention/MLP
+ * pairs (DiT, U-ViT: L2C's numbering, attention 2i, MLP 2i+1) or self-attention/cross-attention/MLP
+ * triples (PixArt-α's block: 3i, 3i+1, 3i+2).
  */
 public final class LayerDetector {
     private static final Set<String> MATRIX_PRODUCTS = Set.of("MatMul", "Gemm", "Conv", "Einsum", "FusedMatMul",
@@ -128,15 +131,12 @@ public final class LayerDetector {
         }
         List<BranchKind> kinds = new ArrayList<>();
         for (Residual r : residuals) {
-            kinds.add(isAttention(r) ? BranchKind.ATTENTION : BranchKind.MLP);
+            kinds.add(kindOf(r));
         }
-        for (int i = 0; i < kinds.size(); i++) {
-            BranchKind expected = i % 2 == 0 ? BranchKind.ATTENTION : BranchKind.MLP;
-            if (kinds.get(i) != expected || kinds.size() % 2 != 0) {
-                throw new NotRecognizedException("found " + kinds.size() + " residual branches of kinds "
-                        + summarize(kinds) + "; expected attention/MLP pairs, one pair per block");
-            }
-        }
+        List<BranchKind> block = BLOCK_LAYOUTS.stream().filter(layout -> repeats(layout, kinds)).findFirst()
+                .orElseThrow(() -> new NotRecognizedException("found " + kinds.size() + " residual branches of kinds "
+                        + summarize(kinds) + "; expected attention/MLP pairs (DiT, U-ViT) or attention/cross-attention/MLP"
+                        + " triples (PixArt), one per block"));
         List<CacheableLayer> layers = new ArrayList<>();
         long fullMacs = MacCounter.total(graph, shapes, 1);
         for (int i = 0; i < residuals.size(); i++) {
@@ -161,10 +161,28 @@ public final class LayerDetector {
             for (Node n : exclusiveCone(cached)) {
                 macs += MacCounter.macs(n, shapes, 1);
             }
-            layers.add(new CacheableLayer(i, i / 2, kinds.get(i), cached.name(), type, r.add().output(0).name(),
+            layers.add(new CacheableLayer(i, i / block.size(), kinds.get(i), cached.name(), type, r.add().output(0).name(),
                     gate == null ? null : gate.name(), macs));
         }
         return new LayerMap(layers, "structure", residuals.get(0).stream().name(), fullMacs);
+    }
+
+    /** The block layouts a model may repeat, tried in order. */
+    private static final List<List<BranchKind>> BLOCK_LAYOUTS = List.of(
+            List.of(BranchKind.ATTENTION, BranchKind.MLP),
+            List.of(BranchKind.ATTENTION, BranchKind.CROSS_ATTENTION, BranchKind.MLP));
+
+    /** Whether {@code kinds} is {@code layout} repeated a whole number of times. */
+    private static boolean repeats(List<BranchKind> layout, List<BranchKind> kinds) {
+        if (kinds.size() % layout.size() != 0) {
+            return false;
+        }
+        for (int i = 0; i < kinds.size(); i++) {
+            if (kinds.get(i) != layout.get(i % layout.size())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String summarize(List<BranchKind> kinds) {
@@ -268,14 +286,65 @@ public final class LayerDetector {
         return false;
     }
 
-    private boolean isAttention(Residual r) {
+    /**
+     * Self-attention, cross-attention or MLP. Attention: a Softmax or fused attention operator, or a
+     * product of two computed tensors. It is cross-attention when every such product pairs the
+     * stream with a tensor computed from another graph input (the text tokens) and none pairs the
+     * stream with itself; a fused operator is cross-attention when its keys (input 1) do not come
+     * from the stream.
+     */
+    private BranchKind kindOf(Residual r) {
+        boolean attention = false;
+        boolean streamWithItself = false;
+        boolean streamWithOther = false;
         for (Node n : exclusiveCone(r.branch())) {
             if (ATTENTION_OPS.contains(n.opType())) {
-                return true;
+                attention = true;
+                if (!n.opType().equals("Softmax") && n.inputCount() > 1 && n.input(1) != null) {
+                    if (dependsOn(n.input(1), r.stream())) {
+                        streamWithItself = true;
+                    } else {
+                        streamWithOther = true;
+                    }
+                }
             }
             if (n.opType().equals("MatMul") && n.inputCount() == 2 && !n.input(0).isInitializer()
-                    && !n.input(1).isInitializer() && dependsOn(n.input(0), r.stream()) && dependsOn(n.input(1), r.stream())) {
+                    && !n.input(1).isInitializer()) {
+                boolean first = dependsOn(n.input(0), r.stream());
+                boolean second = dependsOn(n.input(1), r.stream());
+                if (first && second) {
+                    streamWithItself = true;
+                    attention = true;
+                } else if (first != second && readsGraphInput(first ? n.input(1) : n.input(0))) {
+                    streamWithOther = true;
+                }
+            }
+        }
+        if (!attention) {
+            return BranchKind.MLP;
+        }
+        return streamWithOther && !streamWithItself ? BranchKind.CROSS_ATTENTION : BranchKind.ATTENTION;
+    }
+
+    /** Whether {@code v} is computed from a graph input that is not an initializer (weights do not count). */
+    private static boolean readsGraphInput(Value v) {
+        Set<Value> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Value> work = new ArrayDeque<>(List.of(v));
+        while (!work.isEmpty()) {
+            Value x = work.poll();
+            if (!seen.add(x)) {
+                continue;
+            }
+            if (x.isGraphInput() && !x.isInitializer()) {
                 return true;
+            }
+            Node p = x.producer();
+            if (p != null) {
+                for (Value in : p.inputs()) {
+                    if (in != null) {
+                        work.add(in);
+                    }
+                }
             }
         }
         return false;

@@ -1,5 +1,6 @@
 package dev.l2c.analysis;
 
+import dev.l2c.ir.Attribute;
 import dev.l2c.ir.DataType;
 import dev.l2c.ir.Graph;
 import dev.l2c.ir.Model;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -76,6 +78,69 @@ class LayerDetectorTest {
         LayerDetector.NotRecognizedException e = assertThrows(LayerDetector.NotRecognizedException.class,
                 () -> detect(b.model()));
         assertTrue(e.getMessage().contains("[mlp, mlp]"), e.getMessage());
+    }
+
+    /**
+     * PixArt-α's block on a tiny scale: gated self-attention, ungated cross-attention to text tokens
+     * (another graph input), gated MLP; the gates from a conditioning input, as adaLN-single gives them.
+     */
+    static Model pixArtStyle(int blocks) {
+        int d = TinyModels.WIDTH;
+        GraphBuilder b = new GraphBuilder("pixart", 5);
+        Value x = b.input("x", DataType.FLOAT, "batch", TinyModels.TOKENS, d);
+        Value text = b.input("text", DataType.FLOAT, "batch", 6, d);
+        Value c = b.input("c", DataType.FLOAT, "batch", 1, d);
+        for (int i = 0; i < blocks; i++) {
+            Value g1 = b.op("Sigmoid", b.op("Mul", c, b.weight("g1_" + i, 0.5f, d)));
+            Value g2 = b.op("Sigmoid", b.op("Mul", c, b.weight("g2_" + i, 0.5f, d)));
+            x = b.op("Add", x, b.op("Mul", g1, b.named("self_" + i, b.attention(b.layerNorm(x, d), d))));
+            x = b.op("Add", x, b.named("cross_" + i, crossAttention(b, b.layerNorm(x, d), text, d)));
+            x = b.op("Add", x, b.op("Mul", g2, b.named("mlp_" + i, b.mlp(b.layerNorm(x, d), d))));
+        }
+        b.output(b.named("out", b.op("Tanh", x)));
+        return b.model();
+    }
+
+    /** Queries from the stream, keys and values from {@code context}. */
+    static Value crossAttention(GraphBuilder b, Value x, Value context, int width) {
+        Value q = b.op("MatMul", x, b.weight("cq_" + x.name(), 0.2f, width, width));
+        Value k = b.op("MatMul", context, b.weight("ck_" + x.name(), 0.2f, width, width));
+        Value v = b.op("MatMul", context, b.weight("cv_" + x.name(), 0.2f, width, width));
+        Value kt = b.opWith("Transpose", Map.of("perm", Attribute.ofInts("perm", 0, 2, 1)), k);
+        Value scores = b.op("Softmax", b.op("MatMul", q, kt));
+        return b.op("MatMul", b.op("MatMul", scores, v), b.weight("co_" + x.name(), 0.2f, width, width));
+    }
+
+    @Test
+    void aPixArtStyleBlockIsSelfAttentionCrossAttentionAndMlpWithTheCrossAttentionUngated() throws Exception {
+        LayerMap map = detect(pixArtStyle(2));
+        assertEquals(List.of(BranchKind.ATTENTION, BranchKind.CROSS_ATTENTION, BranchKind.MLP,
+                        BranchKind.ATTENTION, BranchKind.CROSS_ATTENTION, BranchKind.MLP),
+                map.layers().stream().map(CacheableLayer::kind).toList());
+        assertEquals(List.of("self_0", "cross_0", "mlp_0", "self_1", "cross_1", "mlp_1"),
+                map.layers().stream().map(CacheableLayer::tensor).toList());
+        assertEquals(List.of(0, 0, 0, 1, 1, 1), map.layers().stream().map(CacheableLayer::block).toList());
+        assertNotNull(map.layer(0).gate());
+        assertNull(map.layer(1).gate(), "PixArt's cross-attention has no gate");
+        assertNotNull(map.layer(2).gate());
+        // the cross-attention's cost counts its projections of the text tokens too (they are computed for it alone)
+        int n = TinyModels.TOKENS;
+        int d = TinyModels.WIDTH;
+        assertEquals(2L * n * d * d + 2L * 6 * d * d + 2L * n * 6 * d, map.layer(1).macsPerSample());
+    }
+
+    @Test
+    void aBlockOfAnotherLayoutIsReportedWithBothLayoutsNamed() {
+        GraphBuilder b = new GraphBuilder("cross-only", 3);
+        Value x = b.input("x", DataType.FLOAT, "batch", 4, 8);
+        Value text = b.input("text", DataType.FLOAT, "batch", 6, 8);
+        x = b.op("Add", x, crossAttention(b, x, text, 8));
+        x = b.op("Add", x, b.mlp(x, 8));
+        b.output(b.named("out", b.op("Tanh", x)));
+        LayerDetector.NotRecognizedException e = assertThrows(LayerDetector.NotRecognizedException.class,
+                () -> detect(b.model()));
+        assertTrue(e.getMessage().contains("[cross_attention, mlp]") && e.getMessage().contains("triples (PixArt)"),
+                e.getMessage());
     }
 
     @Test
