@@ -57,8 +57,7 @@ public record CacheStepGraph(int[] reads, Forecast[] forecasts, int[] writes, Mo
                 for (int h = 0; h < f.history(); h++) {
                     inputs.add(CacheNames.of(j, h));
                 }
-                combinations.add(new ForecastCachedBranchPass.Combination(l.tensor(), inputs, f.weights(), l.type(),
-                        l.residualAdd(), l.gate()));
+                combinations.add(new ForecastCachedBranchPass.Combination(l.tensor(), inputs, f.weights(), l.type()));
             }
         }
         return new PassManager(List.of(

@@ -38,7 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * DPM-Solver-2S and the forecasts of a learned schedule.
  */
 class ForecastExactnessTest {
-    private static final float TOLERANCE = 2e-5f;
+    /**
+     * Rounding only: measured 6e-6 to 9e-6 on an idle machine, but up to 1.9e-5 with another process
+     * busy on the same two cores (ONNX Runtime's CPU results are then not bit-reproducible, and an
+     * order-2 extrapolation amplifies what differs). A mis-wired history moves the samples by > 1e-2.
+     */
+    private static final float TOLERANCE = 5e-5f;
     static LoadedModel dit;
     static LoadedModel uvit;
 

@@ -82,69 +82,6 @@ class ForecastCachedBranchPassTest {
         assertArrayEquals(expected, y, 0f, "the same float32 operations in the same order: the same bits");
     }
 
-    /** x, c → g = Sigmoid(c) (the gate, [2, 1, 4]); branch = Tanh(x); res = x + g·branch; y = Relu(res). The adaLN-Zero shape. */
-    private static Model gatedBlock(boolean branchAlsoOutput) {
-        GraphBuilder b = new GraphBuilder("gated", 1);
-        Value x = b.input("x", DataType.FLOAT, 2, 3, 4);
-        Value c = b.input("c", DataType.FLOAT, 2, 1, 4);
-        Value gate = b.named("gate", b.op("Sigmoid", c));
-        Value branch = b.named("branch", b.op("Tanh", x));
-        Value res = b.named("res", b.op("Add", x, b.named("gated", b.op("Mul", gate, branch))));
-        b.output(b.named("y", b.op("Relu", res)));
-        if (branchAlsoOutput) {
-            b.output(b.named("branch_sq", b.op("Mul", branch, branch)));
-        }
-        return b.model();
-    }
-
-    private static ForecastCachedBranchPass gatedForecast(String residualAdd, double... weights) {
-        List<String> inputs = List.of("cache_layer_0", "cache_layer_0_h1", "cache_layer_0_h2").subList(0, weights.length);
-        return new ForecastCachedBranchPass(List.of(new ForecastCachedBranchPass.Combination("branch", inputs, weights,
-                TensorType.of(DataType.FLOAT, Shape.of(2, 3, 4)), residualAdd, residualAdd == null ? null : "gate")));
-    }
-
-    @Test
-    void aGatedBranchThatOnlyFeedsItsResidualAddIsSummedIntoTheStream() {
-        Model m = gatedBlock(false);
-        PassResult r = gatedForecast("res", 1.5, -0.75, 0.25).run(m.graph());
-        assertTrue(r.changed() && r.note().contains("1 summed into the residual stream"), r.note());
-        new RemoveUnusedNodesPass().run(m.graph());
-        Value sum = m.graph().outputs().get(0).producer().input(0);
-        assertEquals("Sum", sum.producer().opType(), "the residual Add became one Sum");
-        assertEquals("x", sum.producer().input(0).name(), "the stream is the first term");
-        assertEquals(4, sum.producer().inputCount(), "stream + three weighted history values");
-        // the weights multiply the small gate, the history is multiplied once: 3 + 3 Mul, 1 Sum, the gate's Sigmoid
-        assertEquals(Map.of("Sigmoid", 1L, "Mul", 6L, "Sum", 1L, "Relu", 1L), m.graph().nodes().stream().collect(
-                java.util.stream.Collectors.groupingBy(n -> n.opType(), java.util.stream.Collectors.counting())));
-        assertEquals(null, m.graph().value("branch"), "the branch, its gate Mul and the residual Add are pruned");
-    }
-
-    @Test
-    void theResidualFormComputesWhatThePlainFormComputesUnderOnnxRuntime(@TempDir Path tmp) throws Exception {
-        double[] w = {1.9, -1.1, 0.2};
-        Model fused = gatedBlock(false);
-        new PassManager(List.of(gatedForecast("res", w), new RemoveUnusedNodesPass())).run(fused.graph());
-        Model plain = gatedBlock(false);
-        new PassManager(List.of(gatedForecast(null, w), new RemoveUnusedNodesPass())).run(plain.graph());
-        assertTrue(plain.graph().nodes().stream().noneMatch(n -> n.opType().equals("Sum")), "no residual Add named: plain form");
-        Map<String, Object> in = Map.of("x", OrtTesting.randomFloats(1, 2, 3, 4), "c", OrtTesting.randomFloats(5, 2, 1, 4),
-                "cache_layer_0", OrtTesting.randomFloats(2, 2, 3, 4), "cache_layer_0_h1", OrtTesting.randomFloats(3, 2, 3, 4),
-                "cache_layer_0_h2", OrtTesting.randomFloats(4, 2, 3, 4));
-        float[] a = OrtTesting.run(OrtTesting.write(fused, tmp.resolve("fused.onnx")), in).get("y");
-        float[] b = OrtTesting.run(OrtTesting.write(plain, tmp.resolve("plain.onnx")), in).get("y");
-        float d = OrtTesting.maxAbsDiff(a, b);
-        assertTrue(d <= 1e-6f, "the same sum, only rounded in another order: max |Δ| = " + d);
-    }
-
-    @Test
-    void aBranchWithAnotherReaderKeepsThePlainForm() {
-        Model m = gatedBlock(true);
-        new PassManager(List.of(gatedForecast("res", 2, -1), new RemoveUnusedNodesPass())).run(m.graph());
-        assertTrue(m.graph().nodes().stream().noneMatch(n -> n.opType().equals("Sum")),
-                "the branch is read by more than the gate's Mul: the forecast replaces the branch itself");
-        assertEquals("Add", m.graph().value("res").producer().opType());
-    }
-
     @Test
     void withNothingToForecastTheGraphIsUntouched() {
         Graph g = residualBlock();
