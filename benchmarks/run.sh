@@ -262,6 +262,29 @@ forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) aga
     --out benchmarks/forecast/dit-ddim20
 }
 
+forecast_uvit() {  # issue 23: the same comparison on the U-ViT with DPM-Solver++(2S), 20 evaluations
+  s=schedules
+  if [ "${RELEARN:-0}" = 1 ]; then
+    for r in 20 35 50 65 75; do
+      $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --forecast learned --quiet \
+        -o $s/uvit_fmnist_dpm2s20_forecast_r$r.json
+    done
+  fi
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
+  f=""; only=""
+  for r in 20 35 50 65 75; do
+    f="$f --schedule forecast-r$r=$s/uvit_fmnist_dpm2s20_forecast_r$r.json"
+    only="$only,fewer-steps-r$r,forecast-r$r"
+  done
+  for r in 50 65 75; do only="$only,fora-r$r,taylorseer-r$r"; done
+  for r in 20 35; do
+    f="$f --schedule reuse-learned-r$r=$s/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
+  done
+  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q \
+    --fd-only "${only#,}" $f --out benchmarks/forecast/uvit-dpm2s20
+}
+
 forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 samples: ~16 minutes for full, ~110 in all)
   s=schedules
   if [ "${RELEARN:-0}" = 1 ]; then
@@ -291,7 +314,7 @@ forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 sample
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast50|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast_uvit|forecast50|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
   exit 2
 fi
 for s in "$@"; do
