@@ -230,87 +230,58 @@ spark() {  # issue 15: the Spark job in local mode against `l2c sample` in one p
   cat "$out/results-$kind.md"
 }
 
-forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) against reuse, TaylorSeer, FORA, fewer steps
+# forecast_fd MODEL PREFIX OUT "SAMPLER OPTIONS" "BASELINES" "REUSE BUDGETS": the forecast-learned schedules
+# schedules/PREFIX_forecast_rNN.json (relearned with RELEARN=1) against fewer steps, the BASELINES matched to
+# 50/65/75 % (their refresh grids reach nothing near 20 or 35 %) and the reuse-only learned schedules
+# PREFIX_learned_stepwise_rNN.json at REUSE BUDGETS: FD with paired intervals, 500 samples of noise seed 1
+# (the learners calibrate on seed 0), five budgets
+forecast_fd() {
+  model=$1; prefix=$2; out=$3; sampler=$4; baselines=$5; reuse=$6
   s=schedules
-  # the learned forecast schedules of the demo DiT, DDIM-20 (`l2c learn --forecast learned`, 1-3 minutes each)
   if [ "${RELEARN:-0}" = 1 ]; then
     for r in 20 35 50 65 75; do
-      $L2C learn $DIT --nfe 20 --budget 0.$r --forecast learned --quiet -o $s/dit_fmnist_ddim20_forecast_r$r.json
+      $L2C learn $model $sampler --budget 0.$r --forecast learned --quiet -o $s/${prefix}_forecast_r$r.json
     done
   fi
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
+  f=""; only=""
+  for r in 20 35 50 65 75; do
+    f="$f --schedule forecast-r$r=$s/${prefix}_forecast_r$r.json"
+    only="$only,fewer-steps-r$r,forecast-r$r"
+  done
+  for r in 50 65 75; do
+    for b in $baselines; do only="$only,$b-r$r"; done
+  done
+  for r in $reuse; do
+    f="$f --schedule reuse-learned-r$r=$s/${prefix}_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
+  done
+  $L2C bench $model --suite $sampler --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f --out $out
+}
+
+forecast() {  # issue 23: forecast schedules (learned refreshes + forecasts) against reuse, TaylorSeer, FORA, fewer steps
+  forecast_fd $DIT dit_fmnist_ddim20 benchmarks/forecast/dit-ddim20 "--nfe 20" "fora taylorseer" "20 35 50"
   # speed on an idle machine: linked and stepwise forecast packages against the plain loop, 8 images, interleaved
+  s=schedules
   $L2C bench $DIT --plain --nfe 20 --schedule forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json \
     --linked linked-forecast-r65=$s/dit_fmnist_ddim20_forecast_r65.json \
     --linked linked-forecast-r75=$s/dit_fmnist_ddim20_forecast_r75.json \
     --linked linked-full=$s/dit_fmnist_ddim20_full.json --fd 0 --images 8 --repeats 5 --warmup 1 \
     --out benchmarks/forecast/speed-dit-ddim20
-  # FD with paired intervals, 500 samples of noise seed 1 (the learners calibrate on seed 0), five budgets:
-  # fewer steps, FORA, TaylorSeer (order 2) matched to each budget, the reuse-only learned schedules, forecast-learned
-  cache=${SAMPLE_CACHE:-target/sample-cache}
-  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
-  f=""; only=""
-  for r in 20 35 50 65 75; do
-    f="$f --schedule forecast-r$r=$s/dit_fmnist_ddim20_forecast_r$r.json"
-    only="$only,fewer-steps-r$r,forecast-r$r"
-  done
-  # FORA's and TaylorSeer's refresh grid at 20 steps removes 0, 50, 67, 75 % ...: 20 % is out of reach, 35 % lands on 50 %
-  for r in 50 65 75; do only="$only,fora-r$r,taylorseer-r$r"; done
-  for r in 20 35 50; do
-    f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim20_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
-  done
-  $L2C bench $DIT --suite --nfe 20 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f \
-    --out benchmarks/forecast/dit-ddim20
 }
 
 forecast_uvit() {  # issue 23: the same comparison on the U-ViT with DPM-Solver++(2S), 20 evaluations
-  s=schedules
-  if [ "${RELEARN:-0}" = 1 ]; then
-    for r in 20 35 50 65 75; do
-      $L2C learn $UVIT --sampler dpm2s --nfe 20 --budget 0.$r --forecast learned --quiet \
-        -o $s/uvit_fmnist_dpm2s20_forecast_r$r.json
-    done
-  fi
-  cache=${SAMPLE_CACHE:-target/sample-cache}
-  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
-  f=""; only=""
-  for r in 20 35 50 65 75; do
-    f="$f --schedule forecast-r$r=$s/uvit_fmnist_dpm2s20_forecast_r$r.json"
-    only="$only,fewer-steps-r$r,forecast-r$r"
-  done
-  for r in 50 65 75; do only="$only,fora-r$r,taylorseer-r$r"; done
-  for r in 20 35; do
-    f="$f --schedule reuse-learned-r$r=$s/uvit_fmnist_dpm2s20_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
-  done
-  $L2C bench $UVIT --suite --sampler dpm2s --nfe 20 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q \
-    --fd-only "${only#,}" $f --out benchmarks/forecast/uvit-dpm2s20
+  forecast_fd $UVIT uvit_fmnist_dpm2s20 benchmarks/forecast/uvit-dpm2s20 "--sampler dpm2s --nfe 20" "fora taylorseer" "20 35"
 }
 
 forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 samples: ~16 minutes for full, ~110 in all)
-  s=schedules
-  if [ "${RELEARN:-0}" = 1 ]; then
-    for r in 20 35 50 65 75; do
-      $L2C learn $DIT --nfe 50 --budget 0.$r --forecast learned --quiet -o $s/dit_fmnist_ddim50_forecast_r$r.json
-    done
-  fi
-  cache=${SAMPLE_CACHE:-target/sample-cache}
-  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
-  f=""; only=""
-  for r in 20 35 50 65 75; do
-    f="$f --schedule forecast-r$r=$s/dit_fmnist_ddim50_forecast_r$r.json"
-    only="$only,fewer-steps-r$r,forecast-r$r"
-  done
-  # TaylorSeer's grid at 50 steps removes 0, 50, 66, 74, 80 %: 20 and 35 % are out of reach. FORA and the
-  # reuse-only learned schedules lost to fewer steps at DDIM-50 with 1 000 samples (benchmarks/fidelity/);
-  # FD50_REUSE=1 adds them here (another ~60 minutes)
-  for r in 50 65 75; do only="$only,taylorseer-r$r"; done
+  # TaylorSeer's grid at 50 steps removes 0, 50, 66, 74, 80 %. FORA and the reuse-only learned schedules lost
+  # to fewer steps at DDIM-50 with 1 000 samples (benchmarks/fidelity/); FD50_REUSE=1 adds them (~60 minutes)
   if [ "${FD50_REUSE:-0}" = 1 ]; then
-    for r in 50 65 75; do only="$only,fora-r$r"; done
-    for r in 20 35 50; do
-      f="$f --schedule reuse-learned-r$r=$s/dit_fmnist_ddim50_learned_stepwise_r$r.json"; only="$only,reuse-learned-r$r"
-    done
+    forecast_fd $DIT dit_fmnist_ddim50 benchmarks/forecast/dit-ddim50 "--nfe 50" "fora taylorseer" "20 35 50"
+  else
+    forecast_fd $DIT dit_fmnist_ddim50 benchmarks/forecast/dit-ddim50 "--nfe 50" "taylorseer" ""
   fi
-  $L2C bench $DIT --suite --nfe 50 --remove 0.2,0.35,0.5,0.65,0.75 --fd 500 $q --fd-only "${only#,}" $f \
-    --out benchmarks/forecast/dit-ddim50
 }
 
 if [ $# -eq 0 ]; then

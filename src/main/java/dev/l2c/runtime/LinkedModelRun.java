@@ -75,7 +75,7 @@ public final class LinkedModelRun implements SampleGenerator {
         long[] shape = {batch, card.channels(), card.height(), card.width()};
         Path file = pkg.file(linked.file());
         try (OnnxTensor noise = OnnxTensor.createTensor(env, direct(request.xT()), shape);
-             OnnxTensor labels = labelTensor(request.labels());
+             OnnxTensor labels = ModelInputs.labelTensor(env, labelType, request.labels());
              OnnxTensor scale = linked.guided() ? OnnxTensor.createTensor(env, direct(new float[]{request.cfg()}), new long[0])
                      : null) {
             PinnedOutput out = samplesByBatch.get(batch);
@@ -106,10 +106,6 @@ public final class LinkedModelRun implements SampleGenerator {
         } catch (OrtException e) {
             throw OrtFailures.running(file, "the sampling run", e);
         }
-    }
-
-    private OnnxTensor labelTensor(long[] labels) throws OrtException {
-        return ModelInputs.labelTensor(env, labelType, labels);
     }
 
     private static FloatBuffer direct(float[] values) {

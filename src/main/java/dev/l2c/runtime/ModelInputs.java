@@ -94,10 +94,6 @@ public final class ModelInputs implements AutoCloseable {
         this.timestepTensor = t;
     }
 
-    public int batch() {
-        return batch;
-    }
-
     /**
      * Writes one evaluation's values (timestep {@code t} for the whole batch) into the buffers and
      * returns the inputs by name, in a fresh map the caller may add cache tensors to.
