@@ -258,6 +258,9 @@ public final class LayerDetector {
     }
 
     /** Whether {@code v} is {@code ancestor} or computed from it. */
+    /** Operators whose output depends on their input's dimensions only. */
+    private static final Set<String> SHAPE_ONLY_OPS = Set.of("Shape", "Size");
+
     private boolean dependsOn(Value v, Value ancestor) {
         if (v == ancestor) {
             return true;
@@ -271,7 +274,9 @@ public final class LayerDetector {
         Deque<Node> work = new ArrayDeque<>(List.of(start));
         while (!work.isEmpty()) {
             Node n = work.poll();
-            if (!seen.add(n) || position.get(n) < floor) {
+            if (!seen.add(n) || position.get(n) < floor || SHAPE_ONLY_OPS.contains(n.opType())) {
+                // a Shape reads only the dimensions, not the values: exporters that reshape K by the batch
+                // size of the query (torch's `k.reshape(B, M, h, d)`) do not make K a function of the stream
                 continue;
             }
             for (Value in : n.inputs()) {

@@ -60,10 +60,10 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("%s: %d cacheable layers in %d blocks (found by %s), %s MACs per sample per evaluation%n",
                 m.file().getFileName(), map.size(), map.blocks(), map.source(), Units.macs(map.macsPerSampleFull()));
-        out.printf("%5s %5s  %-9s %-18s %12s  %s%n", "layer", "block", "kind", "shape", "MACs/sample", "cached tensor");
+        out.printf("%5s %5s  %-15s %-18s %12s  %s%n", "layer", "block", "kind", "shape", "MACs/sample", "cached tensor");
         long branchMacs = 0;
         for (CacheableLayer l : map.layers()) {
-            out.printf("%5d %5d  %-9s %-18s %12s  %s%n", l.index(), l.block(), l.kind().jsonName, l.type().shape(),
+            out.printf("%5d %5d  %-15s %-18s %12s  %s%n", l.index(), l.block(), l.kind().jsonName, l.type().shape(),
                     Units.macs(l.macsPerSample()), l.tensor());
             branchMacs += l.macsPerSample();
         }
