@@ -56,6 +56,8 @@ import java.util.function.IntFunction;
 public final class LinkedModelGraph {
     public static final String NOISE = "noise";
     public static final String LABELS = "labels";
+    /** Prefix of the unconditional half's condition inputs of a text-conditioned linked model. */
+    public static final String UNCONDITIONAL_PREFIX = "unconditional_";
     public static final String GUIDANCE_SCALE = "guidance_scale";
     public static final String SAMPLES = "samples";
     /**
@@ -107,8 +109,11 @@ public final class LinkedModelGraph {
             throw new UnsupportedModelException(null, "linking needs opset " + MIN_OPSET + " or later (the model uses "
                     + source.defaultOpset() + "); re-export it with a newer opset");
         }
-        Value sourceLabel = source.graph().value(card.labelInput());
-        DataType labelType = sourceLabel.type() != null ? sourceLabel.type().elementType() : DataType.INT64;
+        DataType labelType = DataType.INT64;
+        if (!card.textConditioned()) {
+            Value sourceLabel = source.graph().value(card.labelInput());
+            labelType = sourceLabel.type() != null ? sourceLabel.type().elementType() : DataType.INT64;
+        }
         Graph g = new Graph("l2c_linked_model");
         LinkedModelGraph b = new LinkedModelGraph(g, card, labelType);
         Model m = new Model(g, source.irVersion(), source.opsetImports());
@@ -119,20 +124,30 @@ public final class LinkedModelGraph {
         return m;
     }
 
-    private void link(Model source, CachePlan plan, IntFunction<CacheStepGraph> stepGraph, SamplingPlan sampling,
-                      boolean guided) {
-        Dim n = Dim.symbolic(BATCH);
-        modelBatchFactor = guided ? 2 : 1;
-        int c = card.channels();
-        sampleType = TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()), Dim.of(card.width())));
-        sampleTypeF64 = TensorType.of(DataType.DOUBLE, sampleType.shape());
-        Value noise = g.addInput(NOISE, sampleType);
+    /** The model batch's condition values by source input name: [c; unconditional] when guided. */
+    private final Map<String, Value> modelConditions = new LinkedHashMap<>();
+
+    /** The linked graph's condition inputs, named as the card names the source's (a class label: {@value #LABELS}). */
+    public static List<String> conditionInputs(ModelCard card) {
+        return card.textConditioned() ? card.conditioning().inputs() : List.of(LABELS);
+    }
+
+    /**
+     * The linked graph's inputs of the unconditional half under guidance: none for a class label (the
+     * card's null label is built in), {@value #UNCONDITIONAL_PREFIX} + name for text (a negative prompt's
+     * embeddings, or the null condition's).
+     */
+    public static List<String> unconditionalInputs(ModelCard card) {
+        return card.textConditioned() ? card.conditioning().inputs().stream().map(n -> UNCONDITIONAL_PREFIX + n).toList()
+                : List.of();
+    }
+
+    /** Labels [n]; guided: [y; null_label] with the card's null label built in. */
+    private void labelInputs(Model source, Dim n, boolean guided) {
         Value labels = g.addInput(LABELS, TensorType.of(labelType, Shape.of(n)));
-        Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
         steps = new StepInliner(g, card, modelBatchFactor, source);
         steps.markStepIndependent(labels);
-
-        // the model batch's labels and shape, the same at every step
+        // the model batch's labels, the same at every step
         Value modelLabels = labels;
         if (guided) {
             Value nulls = op("Expand", "labels_null", constant("null_label", labelType, card.nullLabel()),
@@ -142,12 +157,61 @@ public final class LinkedModelGraph {
             modelLabels.setType(TensorType.of(labelType, Shape.of(new Dim(2, BATCH))));
         }
         steps.markStepIndependent(modelLabels);
-        Value modelBatchShape = op("Shape", "model_batch_shape", modelLabels);
+        modelConditions.put(card.labelInput(), modelLabels);
+    }
+
+    /** Each text condition input [n, …] as the source declares it; guided: joined with its unconditional input. */
+    private void textConditionInputs(Model source, Dim n, boolean guided) {
+        steps = new StepInliner(g, card, modelBatchFactor, source);
+        for (String name : card.conditioning().inputs()) {
+            TensorType declared = source.graph().value(name).type();
+            Shape perSample = declared.shape();
+            List<Dim> rest = new ArrayList<>();
+            for (int i = 1; i < perSample.rank(); i++) {
+                rest.add(perSample.dim(i));
+            }
+            List<Dim> dims = new ArrayList<>(List.of(n));
+            dims.addAll(rest);
+            Value c = g.addInput(name, TensorType.of(declared.elementType(), Shape.of(dims.toArray(Dim[]::new))));
+            steps.markStepIndependent(c);
+            Value model = c;
+            if (guided) {
+                Value u = g.addInput(UNCONDITIONAL_PREFIX + name, c.type());
+                steps.markStepIndependent(u);
+                model = op("Concat", name + "_doubled", List.of(c, u), Attribute.ofInt("axis", 0));
+                List<Dim> doubled = new ArrayList<>(List.of(new Dim(2, BATCH)));
+                doubled.addAll(rest);
+                model.setType(TensorType.of(declared.elementType(), Shape.of(doubled.toArray(Dim[]::new))));
+            }
+            steps.markStepIndependent(model);
+            modelConditions.put(name, model);
+        }
+    }
+
+    private void link(Model source, CachePlan plan, IntFunction<CacheStepGraph> stepGraph, SamplingPlan sampling,
+                      boolean guided) {
+        Dim n = Dim.symbolic(BATCH);
+        modelBatchFactor = guided ? 2 : 1;
+        int c = card.channels();
+        sampleType = TensorType.of(DataType.FLOAT, Shape.of(n, Dim.of(c), Dim.of(card.height()), Dim.of(card.width())));
+        sampleTypeF64 = TensorType.of(DataType.DOUBLE, sampleType.shape());
+        Value noise = g.addInput(NOISE, sampleType);
+        if (card.textConditioned()) {
+            textConditionInputs(source, n, guided);
+        } else {
+            labelInputs(source, n, guided);
+        }
+        Value scale = guided ? g.addInput(GUIDANCE_SCALE, TensorType.of(DataType.FLOAT, Shape.SCALAR)) : null;
         zero = ints("zero", 0);
         axis0 = ints("axis0", 0);
         toEnd = ints("to_end", Long.MAX_VALUE);
+        Value modelBatchShape = card.textConditioned()
+                ? op("Slice", "model_batch_shape", op("Shape", "model_condition_shape", modelConditions.values().iterator().next()),
+                zero, ints("one_", 1), axis0)
+                : op("Shape", "model_batch_shape", modelConditions.values().iterator().next());
         Value half = guided ? op("Slice", "batch_size", op("Shape", "noise_shape", noise), zero, ints("one", 1), axis0)
                 : null;
+
 
         List<Value> inputs = new ArrayList<>();
         List<Value> inputsF64 = new ArrayList<>();
@@ -166,7 +230,7 @@ public final class LinkedModelGraph {
                     Dim.of(card.height()), Dim.of(card.width()))));
             Value t = op("Expand", p + "timestep", timestep(p, e.modelTime()), modelBatchShape);
             t.setType(TensorType.of(card.timestepType(), Shape.of(new Dim(modelBatchFactor, BATCH))));
-            Value out = steps.inline(stepGraph.apply(k), step, p, modelX, t, modelLabels);
+            Value out = steps.inline(stepGraph.apply(k), step, p, modelX, t, modelConditions);
             Value eps = noiseOf(p, out, c, half, scale);
             // 0·ε sums to 0, or to NaN when ε holds a NaN or an infinity: two cheap nodes per step
             Value check = op("ReduceSum", p + "check", List.of(op("Mul", p + "eps_times_zero", eps, zeroF)),

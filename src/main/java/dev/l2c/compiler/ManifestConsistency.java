@@ -90,13 +90,20 @@ public final class ManifestConsistency {
                     + e.getMessage());
         }
         same("sampler.pattern", m.sampler().pattern(), sampler.schedulePattern());
-        same("guidance.null_label", m.guidance().nullLabel(), card.nullLabel());
+        if (!card.textConditioned()) {
+            same("guidance.null_label", m.guidance().nullLabel(), card.nullLabel());
+        }
         same("guidance.default_scale", m.guidance().defaultScale(), card.defaultCfg());
         PackageManifest.ModelInterface model = m.model();
         same("model.inputs.sample.name", model.sample().name(), card.sampleInput());
         same("model.inputs.timestep.name", model.timestep().name(), card.timestepInput());
         same("model.inputs.timestep.dtype", model.timestep().dtype(), card.timestepType());
-        same("model.inputs.label.name", model.label().name(), card.labelInput());
+        if (card.textConditioned()) {
+            same("model.inputs.conditions", model.conditions().stream().map(PackageManifest.TensorName::name).toList(),
+                    card.conditioning().inputs());
+        } else {
+            same("model.inputs.label.name", model.label().name(), card.labelInput());
+        }
         same("model.output.name", model.output(), card.output());
         same("model.output.noise_channels", model.noiseChannels(), card.channels());
 

@@ -59,8 +59,9 @@ final class PackageManifestBuilder {
         graphNodes[g] = graph.nodes();
     }
 
-    void linkedModel(String file, boolean guided, int nodes) {
-        linked = new PackageManifest.LinkedModel(file, LinkedModelGraph.NOISE, LinkedModelGraph.LABELS,
+    void linkedModel(String file, boolean guided, int nodes, ModelCard card) {
+        linked = new PackageManifest.LinkedModel(file, LinkedModelGraph.NOISE, LinkedModelGraph.conditionInputs(card),
+                guided ? LinkedModelGraph.unconditionalInputs(card) : List.of(),
                 guided ? LinkedModelGraph.GUIDANCE_SCALE : null, LinkedModelGraph.SAMPLES, LinkedModelGraph.STEP_CHECK, nodes);
     }
 
@@ -101,7 +102,8 @@ final class PackageManifestBuilder {
         }
         PackageManifest.Totals totals = new PackageManifest.Totals(macs, layers.macsPerSampleFull() * plan.steps().size(),
                 plan.layerEvaluations(), (long) plan.steps().size() * plan.layers(), peak);
-        return new PackageManifest(ManifestJson.VERSION, ScheduleCompiler.createdBy(),
+        return new PackageManifest(card.textConditioned() ? ManifestJson.VERSION_CONDITIONING : ManifestJson.VERSION,
+                ScheduleCompiler.createdBy(),
                 linked == null ? PackageManifest.Kind.STEPWISE : PackageManifest.Kind.LINKED,
                 new PackageManifest.SourceModel(model.file().getFileName().toString(), sourceSha,
                         (model.onnx().producerName() + " " + model.onnx().producerVersion()).trim(),
@@ -110,7 +112,8 @@ final class PackageManifestBuilder {
                 new PackageManifest.ScheduleInfo(PackageFiles.SCHEDULE, schedule.nfe(), schedule.layers(), schedule.pattern()),
                 new PackageManifest.SamplerInfo(sampler.name(), sampler.schedulePattern(), sampler.evaluations(),
                         sampler.clipRange()),
-                modelInterface(card), new PackageManifest.GuidanceInfo(card.nullLabel(), card.defaultCfg()),
+                modelInterface(card), new PackageManifest.GuidanceInfo(card.textConditioned()
+                        ? PackageManifest.GuidanceInfo.NOT_A_LABEL : card.nullLabel(), card.defaultCfg()),
                 new PackageManifest.WeightsInfo(PackageFiles.WEIGHTS, weightBytes, WeightsFileWriter.ALIGNMENT,
                         weightsMode == null ? "copied" : weightsMode, WeightsSink.EMBED_BELOW_BYTES),
                 graphs, linked, steps, totals, files);
@@ -158,7 +161,8 @@ final class PackageManifestBuilder {
         return new PackageManifest.ModelInterface(
                 new PackageManifest.TensorName(card.sampleInput(), inputType(card.sampleInput(), DataType.FLOAT)),
                 new PackageManifest.TensorName(card.timestepInput(), card.timestepType()),
-                new PackageManifest.TensorName(card.labelInput(), inputType(card.labelInput(), DataType.INT64)),
+                card.conditioning().inputs().stream().map(name -> new PackageManifest.TensorName(name,
+                        inputType(name, card.textConditioned() ? DataType.FLOAT : DataType.INT64))).toList(),
                 card.output(), outputChannels(card), card.channels());
     }
 

@@ -238,7 +238,7 @@ public final class ScheduleCompiler {
         Cancellation.check();
         sha.put(PackageFiles.LINKED_MODEL, writeModel(linked, weights, folder.resolve(PackageFiles.LINKED_MODEL)));
         int nodes = linked.graph().nodeCount();
-        manifest.linkedModel(PackageFiles.LINKED_MODEL, guided, nodes);
+        manifest.linkedModel(PackageFiles.LINKED_MODEL, guided, nodes, model.card());
         return nodes;
     }
 

@@ -20,7 +20,7 @@ import java.util.Set;
 
 /**
  * Copies step graphs into a linked graph ({@link LinkedModelGraph}), one after another: each step's
- * sample, timestep and label inputs read the values the linked graph hands in, its cache inputs read
+ * sample, timestep and condition inputs read the values the linked graph hands in, its cache inputs read
  * what earlier steps computed, its weights are the source model's tensors added once. Nodes whose
  * inputs are all step-independent (weights, constants, the labels: the label embedding) are created
  * once and shared by every step.
@@ -63,17 +63,18 @@ final class StepInliner {
     }
 
     /**
-     * Copies the nodes of a step graph into the linked graph: its sample, timestep and label inputs
+     * Copies the nodes of a step graph into the linked graph: its sample, timestep and condition inputs
      * read the given values, its cache inputs read the values earlier steps computed, its initializers
      * are the shared weights. Returns the step's model output; records the cache values it writes.
      */
-    Value inline(CacheStepGraph step, CachePlan.Step cacheStep, String prefix, Value x, Value t, Value y) {
+    Value inline(CacheStepGraph step, CachePlan.Step cacheStep, String prefix, Value x, Value t,
+                 Map<String, Value> conditions) {
         Graph sg = step.model().graph();
         String batchSymbol = batchSymbol(sg.requireValue(card.sampleInput()));
         Map<Value, Value> map = new HashMap<>();
         map.put(sg.requireValue(card.sampleInput()), x);
         map.put(sg.requireValue(card.timestepInput()), t);
-        map.put(sg.requireValue(card.labelInput()), y);
+        conditions.forEach((name, value) -> map.put(sg.requireValue(name), value));
         for (CachePlan.CacheRead r : cacheStep.inputs()) {
             Value cached = caches.get(key(r.layer(), r.fromStep()));
             if (cached == null) {

@@ -1,5 +1,6 @@
 package dev.l2c.learn;
 
+import dev.l2c.conditioning.Conditions;
 import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
 import dev.l2c.runtime.ModelExecutor;
@@ -27,9 +28,9 @@ final class CalibrationRun {
     static float[] samples(LearningSetup setup, LongSupplier runNanos, Evaluation f) throws L2cException {
         ModelExecutor executor = new ModelExecutor() {
             @Override
-            public float[] evaluate(int k, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+            public float[] evaluate(int k, float[] x, int batch, double timestep, Conditions labels) throws L2cException {
                 return f.evaluate(k, new ModelInput(Arrays.copyOf(x, batch * setup.card().sampleElements()), timestep,
-                        labels.clone()));
+                        labels));
             }
 
             @Override
@@ -52,7 +53,7 @@ final class CalibrationRun {
         };
         try (Progress none = Progress.start("", 1, false)) {
             return SampleRun.run(executor, setup.card(), setup.sampler(),
-                    new SampleRun.Request(setup.xT(), setup.labels(), setup.cfg()), none).samples();
+                    new SampleRun.Request(setup.xT(), setup.conditions(), setup.unconditional(), setup.cfg()), none).samples();
         }
     }
 }

@@ -348,7 +348,7 @@ public final class ForecastLearner {
         p.put("achieved_remove", achieved);
         Map<String, Object> cal = new LinkedHashMap<>();
         cal.put("images", options.images());
-        cal.put("labels", "class-balanced (i mod " + setup.card().classes() + ")");
+        cal.put("labels", setup.conditionDescription());
         cal.put("noise", "java.util.Random(seed).nextGaussian(), as l2c sample --seed");
         cal.put("seed", options.seed());
         cal.put("cfg", (double) setup.cfg());

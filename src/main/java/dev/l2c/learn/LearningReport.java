@@ -22,8 +22,8 @@ record LearningReport(String model, String sampler, String stepPattern, Double l
                       List<StepObjective> objectivePerStep, LearnedSchedule.Agreement linearisation,
                       long modelEvaluations, double seconds) {
 
-    /** The calibration run: class-balanced labels (i mod classes) and java.util.Random's Gaussians from the seed. */
-    record Calibration(int images, int classes, long seed, double cfg) {
+    /** The calibration run: its conditions (class-balanced labels i mod classes, or prompts) and java.util.Random's Gaussians from the seed. */
+    record Calibration(int images, String conditions, long seed, double cfg) {
     }
 
     /** One cache step's part of the objective: measured, predicted and allocated output MSE, weight and penalty. */
@@ -57,7 +57,7 @@ record LearningReport(String model, String sampler, String stepPattern, Double l
         p.put("mu", mu);
         Map<String, Object> cal = new LinkedHashMap<>();
         cal.put("images", calibration.images());
-        cal.put("labels", "class-balanced (i mod " + calibration.classes() + ")");
+        cal.put("labels", calibration.conditions());
         cal.put("noise", "java.util.Random(seed).nextGaussian");
         cal.put("seed", calibration.seed());
         cal.put("cfg", calibration.cfg());

@@ -1,5 +1,10 @@
 package dev.l2c.learn;
 
+import dev.l2c.conditioning.ConditionSource;
+import dev.l2c.conditioning.Conditions;
+import dev.l2c.modelcard.Conditioning;
+import dev.l2c.runtime.PromptEncoder;
+
 import dev.l2c.analysis.LayerMap;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.UsageException;
@@ -24,7 +29,7 @@ import java.util.Locale;
  */
 record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[] isCacheStep, int[] cacheSteps,
                      double[] cost, double budgetUnits, double fullUnits, double[] weight, float cfg, float[] xT,
-                     long[] labels) {
+                     Conditions conditions, Conditions unconditional, String conditionDescription) {
 
     static LearningSetup of(LoadedModel model, LearnOptions o) throws L2cException {
         ModelCard card = model.card();
@@ -59,7 +64,9 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
         float cfg = o.cfg() != null ? o.cfg() : card.defaultCfg();
         int images = o.images();
         float[] xT = ScheduleLearner.gaussian(o.seed(), images * card.sampleElements());
-        long[] labels = BatchedSampling.balancedLabels(images, card.classes());
+        ConditionSource source = calibrationConditions(model);
+        Conditions conditions = source.conditions(0, images);
+        Conditions unconditional = source.unconditional(0, images);
         double[] weight = new double[n];
         ContinuousTimeSchedule time = new ContinuousTimeSchedule(card.noiseSchedule());
         double[] modelTimes = sampler.modelTimes();
@@ -74,7 +81,30 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
             }
         }
         return new LearningSetup(card, layers, sampler, isCache, indices(isCache), cost,
-                o.budget() == null ? 0 : o.budget() * n * fullUnits, fullUnits, weight, cfg, xT, labels);
+                o.budget() == null ? 0 : o.budget() * n * fullUnits, fullUnits, weight, cfg, xT, conditions,
+                unconditional, source.description());
+    }
+
+    /**
+     * What the calibration images are conditioned on: class-balanced labels (i mod classes), or for a
+     * text-conditioned model the card's prompts (i mod their number) through its text encoder.
+     */
+    static ConditionSource calibrationConditions(LoadedModel model) throws L2cException {
+        ModelCard card = model.card();
+        if (!(card.conditioning() instanceof Conditioning.TextTokens t)) {
+            return ConditionSource.balancedLabels(card.classes());
+        }
+        if (t.prompts().isEmpty()) {
+            throw new UsageException(model.cardFile() + ": a text-conditioned card needs \"prompts\" in its conditioning"
+                    + " to calibrate on");
+        }
+        try (PromptEncoder encoder = PromptEncoder.open(card, model.cardFile().toAbsolutePath().getParent(), model.cardFile())) {
+            ConditionSource prompts = encoder.source(t.prompts(), null);
+            int n = t.prompts().size();
+            Conditions all = prompts.conditions(0, n);
+            Conditions negative = prompts.unconditional(0, n);
+            return ConditionSource.cycling(all, negative, prompts.description());
+        }
     }
 
     /** Refuses, before any model evaluation, a budget that reusing everything at every cache step cannot meet. */
@@ -94,7 +124,7 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
     /** The same setup with other cache steps (none: a plain calibration run). */
     LearningSetup withCacheSteps(boolean[] cache) {
         return new LearningSetup(card, layers, sampler, cache.clone(), indices(cache), cost, budgetUnits, fullUnits, weight,
-                cfg, xT, labels);
+                cfg, xT, conditions, unconditional, conditionDescription);
     }
 
     int evaluations() {
@@ -103,7 +133,7 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
 
     /** The batch the model sees: doubled by classifier-free guidance. */
     int modelBatch() {
-        return cfg != 1f ? 2 * labels.length : labels.length;
+        return cfg != 1f ? 2 * conditions.batch() : conditions.batch();
     }
 
     boolean nextIsCache(int k) {

@@ -215,7 +215,7 @@ final class RoutingEvaluator implements AutoCloseable {
         if (in.batch() != batch) {
             throw new IllegalArgumentException("input of batch " + in.batch() + " for an evaluator of batch " + batch);
         }
-        return modelInputs.write(in.x(), in.modelTime(), in.labels());
+        return modelInputs.write(in.x(), in.modelTime(), in.conditions());
     }
 
     private void run(OrtSession session, Map<String, OnnxTensorLike> inputs, Map<String, OnnxValue> pinned, String what)

@@ -231,7 +231,7 @@ public final class ScheduleLearner {
         LearningReport report = new LearningReport(setup.card().name(), setup.sampler().name(),
                 "l2c", options.lambda(), options.lambda() == null ? options.budget() : null,
                 options.budgetUnit(), options.weighting(), achieved, allocation.mu(),
-                new LearningReport.Calibration(options.images(), setup.card().classes(), options.seed(), setup.cfg()),
+                new LearningReport.Calibration(options.images(), setup.conditionDescription(), options.seed(), setup.cfg()),
                 options.seed(), options.checkSets(), options.swapTrials(), sampleSummary, objective, objectivePerStep,
                 agreement, session.runs(), seconds);
         return new LearnedSchedule(bare.withProvenance(report.provenance()), reports, agreement, objective, allocation.mu(),

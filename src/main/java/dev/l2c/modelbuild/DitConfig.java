@@ -1,6 +1,7 @@
 package dev.l2c.modelbuild;
 
 import dev.l2c.ir.DataType;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.ModelCard;
 
 import java.util.Locale;
@@ -143,8 +144,9 @@ public record DitConfig(int inputSize, int patch, int inChannels, int hidden, in
     @Override
     public ModelCard card(String name) {
         boolean pixels = pixelSpace();
-        return new ModelCard(name, family(), "x", "t", DataType.INT64, "y", "out", "epsilon", learnSigma,
-                "linear", 1000, 1e-4, 0.02, classes, classes, inChannels, inputSize, inputSize,
+        return new ModelCard(name, family(), "x", "t", DataType.INT64, 
+                new Conditioning.ClassLabel("y", classes, classes), "out", "epsilon", learnSigma,
+                "linear", 1000, 1e-4, 0.02, inChannels, inputSize, inputSize,
                 pixels ? -1f : -4f, pixels ? 1f : 4f, pixels, "ddim", 1.5f);
     }
 }

@@ -1,6 +1,7 @@
 package dev.l2c.modelbuild;
 
 import dev.l2c.ir.DataType;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.ModelCard;
 
 import java.util.Locale;
@@ -162,8 +163,9 @@ public record UvitConfig(int img, int patch, int inChannels, int hidden, int dep
     @Override
     public ModelCard card(String name) {
         boolean pixels = pixelSpace();
-        return new ModelCard(name, family(), "x", "t", DataType.FLOAT, "y", "out", "epsilon", false,
-                "scaled_linear", 1000, 0.00085, 0.012, classes, classes, inChannels, img, img,
+        return new ModelCard(name, family(), "x", "t", DataType.FLOAT, 
+                new Conditioning.ClassLabel("y", classes, classes), "out", "epsilon", false,
+                "scaled_linear", 1000, 0.00085, 0.012, inChannels, img, img,
                 pixels ? -1f : -4f, pixels ? 1f : 4f, pixels, "dpm2s", 1.5f);
     }
 }

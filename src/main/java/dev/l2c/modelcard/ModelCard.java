@@ -16,6 +16,8 @@ import dev.l2c.sampler.Samplers;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The diffusion conventions of an exported model that its graph cannot tell: which input is the
@@ -30,7 +32,7 @@ public record ModelCard(
         String sampleInput,
         String timestepInput,
         DataType timestepType,
-        String labelInput,
+        Conditioning conditioning,
         String output,
         String prediction,
         boolean learnedSigma,
@@ -38,8 +40,6 @@ public record ModelCard(
         int trainSteps,
         double betaStart,
         double betaEnd,
-        int classes,
-        long nullLabel,
         int channels,
         int height,
         int width,
@@ -50,7 +50,10 @@ public record ModelCard(
         float defaultCfg) {
 
     public static final String FORMAT = "l2c-model-card";
+    /** Version 1: class-label models ({@code inputs.label}, {@code classes}, {@code null_label}). */
     public static final int VERSION = 1;
+    /** Version 2: any {@link Conditioning}, in a {@code conditioning} object (text-conditioned models). */
+    public static final int VERSION_CONDITIONING = 2;
     private static final com.fasterxml.jackson.databind.json.JsonMapper JSON = StrictJson.mapper(false);
 
     /** The card file that belongs next to {@code model}: {@code dit_fmnist.onnx} → {@code dit_fmnist.card.json}. */
@@ -95,8 +98,10 @@ public record ModelCard(
         if (!FORMAT.equals(root.path("format").asText())) {
             throw new IllegalArgumentException("\"format\" must be \"" + FORMAT + "\"");
         }
-        if (root.path("version").asInt(-1) != VERSION) {
-            throw new IllegalArgumentException("unsupported card version " + root.path("version") + " (this l2c reads version " + VERSION + ")");
+        int version = root.path("version").asInt(-1);
+        if (version != VERSION && version != VERSION_CONDITIONING) {
+            throw new IllegalArgumentException("unsupported card version " + root.path("version") + " (this l2c reads versions "
+                    + VERSION + " and " + VERSION_CONDITIONING + ")");
         }
         JsonNode in = require(root, "inputs");
         JsonNode sched = require(root, "noise_schedule");
@@ -122,11 +127,12 @@ public record ModelCard(
         if (!range.isArray() || range.size() != 2) {
             throw new IllegalArgumentException("image.range must be [min, max]");
         }
-        int classes = positive(root, "classes", 1_000_000);
-        long nullLabel = require(root, "null_label").asLong();
-        if (!root.get("null_label").isIntegralNumber() || nullLabel < 0 || nullLabel > classes) {
-            throw new IllegalArgumentException("null_label must be an integer in 0.." + classes + " (usually " + classes
-                    + ", the class after the last), not " + root.get("null_label"));
+        Conditioning conditioning;
+        if (version == VERSION) {
+            int classes = positive(root, "classes", 1_000_000);
+            conditioning = new Conditioning.ClassLabel(text(in, "label"), classes, Conditioning.Json.nullLabel(root, classes));
+        } else {
+            conditioning = Conditioning.fromJson(require(root, "conditioning"));
         }
         int channels = positive(img, "channels", 4096);
         int height = positive(img, "height", 1 << 16);
@@ -153,9 +159,9 @@ public record ModelCard(
         return new ModelCard(
                 root.path("name").asText(""),
                 root.path("family").asText(""),
-                text(in, "sample"), text(in, "timestep"), tType, text(in, "label"),
+                text(in, "sample"), text(in, "timestep"), tType, conditioning,
                 text(root, "output"), prediction, root.path("learned_sigma").asBoolean(false),
-                schedule, trainSteps, betaStart, betaEnd, classes, nullLabel, channels, height, width,
+                schedule, trainSteps, betaStart, betaEnd, channels, height, width,
                 (float) rangeMin, (float) rangeMax,
                 root.path("clip_x0").asBoolean(true),
                 root.path("default_sampler").asText("ddim"),
@@ -206,13 +212,15 @@ public record ModelCard(
     public ObjectNode toJson() {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
-        root.put("version", VERSION);
+        root.put("version", conditioning instanceof Conditioning.ClassLabel ? VERSION : VERSION_CONDITIONING);
         root.put("name", name);
         root.put("family", family);
         ObjectNode in = root.putObject("inputs");
         in.put("sample", sampleInput);
         in.put("timestep", timestepInput);
-        in.put("label", labelInput);
+        if (conditioning instanceof Conditioning.ClassLabel l) {
+            in.put("label", l.input());
+        }
         root.put("output", output);
         root.put("timestep_type", timestepType.shortName);
         root.put("prediction", prediction);
@@ -222,8 +230,12 @@ public record ModelCard(
         s.put("steps", trainSteps);
         s.put("beta_start", betaStart);
         s.put("beta_end", betaEnd);
-        root.put("classes", classes);
-        root.put("null_label", nullLabel);
+        if (conditioning instanceof Conditioning.ClassLabel l) {
+            root.put("classes", l.classes());
+            root.put("null_label", l.nullLabel());
+        } else {
+            Conditioning.toJson(conditioning, root.putObject("conditioning"));
+        }
         ObjectNode img = root.putObject("image");
         img.put("channels", channels);
         img.put("height", height);
@@ -233,6 +245,34 @@ public record ModelCard(
         root.put("default_sampler", defaultSampler);
         root.put("default_cfg", defaultCfg);
         return root;
+    }
+
+    /** The class-label conditioning; IllegalStateException naming the card's kind for a text-conditioned model. */
+    public Conditioning.ClassLabel classLabel() {
+        if (conditioning instanceof Conditioning.ClassLabel l) {
+            return l;
+        }
+        throw new IllegalStateException(name + " is text-conditioned; this needs a class-conditional model");
+    }
+
+    /** Whether the model is conditioned on text embeddings rather than a class label. */
+    public boolean textConditioned() {
+        return conditioning instanceof Conditioning.TextTokens;
+    }
+
+    /** The label input of a class-conditional model. */
+    public String labelInput() {
+        return classLabel().input();
+    }
+
+    /** The number of classes of a class-conditional model. */
+    public int classes() {
+        return classLabel().classes();
+    }
+
+    /** The null label of a class-conditional model. */
+    public long nullLabel() {
+        return classLabel().nullLabel();
     }
 
     /** The noise schedule the model was trained with. */
@@ -260,7 +300,9 @@ public record ModelCard(
 
     /** Checks that the graph has the inputs and output the card names, with compatible types. */
     public void checkFits(Graph graph, Path modelFile, Path cardFile) throws MismatchException {
-        for (String input : new String[]{sampleInput, timestepInput, labelInput}) {
+        List<String> named = new ArrayList<>(List.of(sampleInput, timestepInput));
+        named.addAll(conditioning.inputs());
+        for (String input : named) {
             Value v = graph.value(input);
             if (v == null || !graph.inputs().contains(v)) {
                 throw new MismatchException(cardFile, "names input '" + input + "', but " + modelFile.getFileName()

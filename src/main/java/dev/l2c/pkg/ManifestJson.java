@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.io.StrictJson;
 import dev.l2c.ir.DataType;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.sampler.ClipRange;
 import dev.l2c.sampler.SamplingPlan;
@@ -44,6 +45,8 @@ public final class ManifestJson {
      * linked packages; still read (every cache input is then plain reuse).
      */
     public static final int VERSION = 4;
+    /** Packages of text-conditioned models: condition inputs as lists, the card's null condition. */
+    public static final int VERSION_CONDITIONING = 5;
     /** The oldest version this l2c reads. */
     public static final int OLDEST_READ = 2;
     /** The first version whose manifests carry {@link ManifestDigest#FIELD}. */
@@ -112,10 +115,17 @@ public final class ManifestJson {
         }
         root.set("model", model(m.model()));
         ObjectNode g = root.putObject("guidance");
-        g.put("null_label", m.guidance().nullLabel());
-        g.put("default_scale", m.guidance().defaultScale());
-        g.put("layout", "scale != 1: the model runs on [z; z] with labels [y; null_label], conditional half first;"
-                + " scale == 1: on [z] with labels [y]");
+        if (m.card().textConditioned()) {
+            g.put("null_condition", ((Conditioning.TextTokens) m.card().conditioning()).nullKind());
+            g.put("default_scale", m.guidance().defaultScale());
+            g.put("layout", "scale != 1: the model runs on [z; z] with conditions [c; unconditional (a negative prompt's"
+                    + " embeddings, else null_condition)], conditional half first; scale == 1: on [z] with [c]");
+        } else {
+            g.put("null_label", m.guidance().nullLabel());
+            g.put("default_scale", m.guidance().defaultScale());
+            g.put("layout", "scale != 1: the model runs on [z; z] with labels [y; null_label], conditional half first;"
+                    + " scale == 1: on [z] with labels [y]");
+        }
         g.put("formula", "eps = eps_u + scale * (eps_c - eps_u), in float32");
         ObjectNode w = root.putObject("weights");
         w.put("file", m.weights().file());
@@ -138,7 +148,12 @@ public final class ManifestJson {
             o.put("file", l.file());
             ObjectNode in = o.putObject("inputs");
             in.put("noise", l.noise());
-            in.put("labels", l.labels());
+            if (m.card().textConditioned()) {
+                strings(in.putArray("conditions"), l.conditions());
+                strings(in.putArray("unconditional"), l.unconditional());
+            } else {
+                in.put("labels", l.labels());
+            }
             if (l.guidanceScale() != null) {
                 in.put("guidance_scale", l.guidanceScale());
             } else {
@@ -202,7 +217,12 @@ public final class ManifestJson {
         ObjectNode in = o.putObject("inputs");
         tensorName(in.putObject("sample"), mi.sample());
         tensorName(in.putObject("timestep"), mi.timestep());
-        tensorName(in.putObject("label"), mi.label());
+        if (mi.conditions().size() == 1 && mi.conditions().get(0).dtype() != DataType.FLOAT) {
+            tensorName(in.putObject("label"), mi.label());
+        } else {
+            ArrayNode cs = in.putArray("conditions");
+            mi.conditions().forEach(c -> tensorName(cs.addObject(), c));
+        }
         ObjectNode out = o.putObject("output");
         out.put("name", mi.output());
         out.put("dtype", DataType.FLOAT.shortName);
@@ -388,9 +408,9 @@ public final class ManifestJson {
                 throw new InvalidInputException(file, "not an l2c package manifest (\"format\" must be \"" + FORMAT + "\")");
             }
             version = root.path("version").asInt(-1);
-            if (!root.path("version").isIntegralNumber() || version < OLDEST_READ || version > VERSION) {
+            if (!root.path("version").isIntegralNumber() || version < OLDEST_READ || version > VERSION_CONDITIONING) {
                 throw new InvalidInputException(file, "package version " + root.path("version")
-                        + " is not supported (this l2c reads versions " + OLDEST_READ + " to " + VERSION
+                        + " is not supported (this l2c reads versions " + OLDEST_READ + " to " + VERSION_CONDITIONING
                         + "; recompile the package)");
             }
             String kindName = text(root, "", "kind");
@@ -426,9 +446,13 @@ public final class ManifestJson {
                     text(s, "sampler.", "pattern"), count(s, "sampler.", "nfe", 100_000), clip(s));
             PackageManifest.ModelInterface model = model(object(root, "", "model"));
             JsonNode g = object(root, "", "guidance");
-            PackageManifest.GuidanceInfo guidance = new PackageManifest.GuidanceInfo(
-                    integer(g, "guidance.", "null_label", Long.MIN_VALUE, Long.MAX_VALUE),
+            PackageManifest.GuidanceInfo guidance = new PackageManifest.GuidanceInfo(card.textConditioned()
+                    ? PackageManifest.GuidanceInfo.NOT_A_LABEL : integer(g, "guidance.", "null_label", Long.MIN_VALUE, Long.MAX_VALUE),
                     (float) number(g, "guidance.", "default_scale"));
+            if (card.textConditioned() && !text(g, "guidance.", "null_condition").equals(
+                    ((Conditioning.TextTokens) card.conditioning()).nullKind())) {
+                throw bad("guidance.null_condition", "differs from the card's conditioning.null_condition");
+            }
             JsonNode w = object(root, "", "weights");
             PackageManifest.WeightsInfo weights = new PackageManifest.WeightsInfo(fileName(w, "weights.", "file"),
                     integer(w, "weights.", "bytes", 0, Long.MAX_VALUE), count(w, "weights.", "alignment", 1 << 30),
@@ -446,8 +470,11 @@ public final class ManifestJson {
             if (kind == PackageManifest.Kind.LINKED) {
                 JsonNode l = object(root, "", "linked_model");
                 JsonNode in = object(l, "linked_model.", "inputs");
+                boolean text = card.textConditioned();
                 linked = new PackageManifest.LinkedModel(fileName(l, "linked_model.", "file"),
-                        text(in, "linked_model.inputs.", "noise"), text(in, "linked_model.inputs.", "labels"),
+                        text(in, "linked_model.inputs.", "noise"),
+                        text ? strings(in, "linked_model.inputs.", "conditions") : List.of(text(in, "linked_model.inputs.", "labels")),
+                        text ? strings(in, "linked_model.inputs.", "unconditional") : List.of(),
                         optionalText(in, "linked_model.inputs.", "guidance_scale"), text(l, "linked_model.", "output"),
                         text(l, "linked_model.", "step_check"), count(l, "linked_model.", "nodes", Integer.MAX_VALUE));
                 if (!graphs.isEmpty()) {
@@ -543,8 +570,23 @@ public final class ManifestJson {
         private PackageManifest.ModelInterface model(JsonNode m) throws InvalidInputException {
             JsonNode in = object(m, "model.", "inputs");
             JsonNode out = object(m, "model.", "output");
+            List<PackageManifest.TensorName> conditions = new ArrayList<>();
+            if (in.has("conditions")) {
+                JsonNode cs = array(in, "model.inputs.", "conditions");
+                for (int i = 0; i < cs.size(); i++) {
+                    String p = "model.inputs.conditions[" + i + "].";
+                    try {
+                        conditions.add(new PackageManifest.TensorName(text(cs.get(i), p, "name"),
+                                DataType.fromShortName(text(cs.get(i), p, "dtype"))));
+                    } catch (IllegalArgumentException e) {
+                        throw bad(p + "dtype", e.getMessage());
+                    }
+                }
+            } else {
+                conditions.add(tensorName(in, "model.inputs.", "label"));
+            }
             return new PackageManifest.ModelInterface(tensorName(in, "model.inputs.", "sample"),
-                    tensorName(in, "model.inputs.", "timestep"), tensorName(in, "model.inputs.", "label"),
+                    tensorName(in, "model.inputs.", "timestep"), conditions,
                     text(out, "model.output.", "name"), integer(out, "model.output.", "channels", 1, 1 << 20),
                     count(out, "model.output.", "noise_channels", 1 << 20));
         }

@@ -117,8 +117,16 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
      * The step graphs' interface: the noisy sample [n, C, H, W], the timestep [n] and the class label
      * [n]; the output [n, outputChannels, H, W], whose first {@code noiseChannels} channels are ε.
      */
-    public record ModelInterface(TensorName sample, TensorName timestep, TensorName label, String output,
+    public record ModelInterface(TensorName sample, TensorName timestep, List<TensorName> conditions, String output,
                                  long outputChannels, int noiseChannels) {
+        public ModelInterface {
+            conditions = List.copyOf(conditions);
+        }
+
+        /** The label input of a class-conditional model (its one condition input). */
+        public TensorName label() {
+            return conditions.get(0);
+        }
     }
 
     /**
@@ -127,6 +135,8 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
      * [z] with labels [y] and ε is its output.
      */
     public record GuidanceInfo(long nullLabel, float defaultScale) {
+        /** The {@code nullLabel} of a text-conditioned model, whose null condition the card declares. */
+        public static final long NOT_A_LABEL = -1;
     }
 
     /** The external-data file all graphs share. {@code mode}: "copied", or "linked" (a hard link to the source's). */
@@ -148,8 +158,18 @@ public record PackageManifest(int version, String createdBy, Kind kind, SourceMo
      * (null when the model was linked without guidance), output {@code samples} [n, C, H, W], and
      * {@code stepCheck} [nfe]: 0 where a step's noise estimate was finite, NaN where it was not.
      */
-    public record LinkedModel(String file, String noise, String labels, String guidanceScale, String samples,
-                              String stepCheck, int nodes) {
+    public record LinkedModel(String file, String noise, List<String> conditions, List<String> unconditional,
+                              String guidanceScale, String samples, String stepCheck, int nodes) {
+        public LinkedModel {
+            conditions = List.copyOf(conditions);
+            unconditional = List.copyOf(unconditional);
+        }
+
+        /** The label input of a class-conditional model's linked graph. */
+        public String labels() {
+            return conditions.get(0);
+        }
+
         public boolean guided() {
             return guidanceScale != null;
         }

@@ -47,7 +47,10 @@ public final class LinkedModelRun implements SampleGenerator {
         this.pkg = pkg;
         this.linked = m.linkedModel();
         this.card = m.card();
-        this.labelType = m.model().label().dtype();
+        // a class label's type, or a text model's mask type (null without a mask)
+        this.labelType = card.textConditioned()
+                ? (m.model().conditions().size() > 1 ? m.model().conditions().get(1).dtype() : null)
+                : m.model().label().dtype();
         this.env = OrtRuntime.environment(options.threads());
         long t0 = System.nanoTime();
         // one graph: ONNX Runtime's defaults whatever the memory policy (prepacking, an arena)
@@ -75,7 +78,9 @@ public final class LinkedModelRun implements SampleGenerator {
         long[] shape = {batch, card.channels(), card.height(), card.width()};
         Path file = pkg.file(linked.file());
         try (OnnxTensor noise = OnnxTensor.createTensor(env, direct(request.xT()), shape);
-             OnnxTensor labels = ModelInputs.labelTensor(env, labelType, request.labels());
+             ModelInputs.ConditionTensors conditions = ModelInputs.conditionTensors(env, card, labelType, request.conditions());
+             ModelInputs.ConditionTensors unconditional = card.textConditioned() && linked.guided()
+                     ? ModelInputs.conditionTensors(env, card, labelType, request.unconditionalFor(card)) : null;
              OnnxTensor scale = linked.guided() ? OnnxTensor.createTensor(env, direct(new float[]{request.cfg()}), new long[0])
                      : null) {
             PinnedOutput out = samplesByBatch.get(batch);
@@ -84,7 +89,20 @@ public final class LinkedModelRun implements SampleGenerator {
             }
             Map<String, OnnxTensorLike> inputs = new HashMap<>();
             inputs.put(linked.noise(), noise);
-            inputs.put(linked.labels(), labels);
+            if (card.textConditioned()) {
+                conditions.addTo(inputs);
+                if (unconditional != null) {
+                    Map<String, OnnxTensorLike> u = new HashMap<>();
+                    unconditional.addTo(u);
+                    for (int i = 0; i < linked.unconditional().size(); i++) {
+                        inputs.put(linked.unconditional().get(i), u.get(linked.conditions().get(i)));
+                    }
+                }
+            } else {
+                Map<String, OnnxTensorLike> c = new HashMap<>();
+                conditions.addTo(c);
+                inputs.put(linked.labels(), c.get(card.labelInput()));
+            }
             if (scale != null) {
                 inputs.put(linked.guidanceScale(), scale);
             }

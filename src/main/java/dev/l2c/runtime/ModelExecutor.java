@@ -1,5 +1,7 @@
 package dev.l2c.runtime;
 
+import dev.l2c.conditioning.Conditions;
+
 import dev.l2c.error.L2cException;
 
 /**
@@ -14,10 +16,15 @@ public interface ModelExecutor extends AutoCloseable {
      *
      * @param x        samples [batch, C, H, W], flattened; not modified
      * @param timestep the model's timestep input for every sample (rounded for integer timesteps)
-     * @param labels   class labels [batch]
+     * @param conditions what each of the batch's samples is conditioned on (class labels or text embeddings)
      * @return the model output [batch, outC, H, W], flattened
      */
-    float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException;
+    float[] evaluate(int evaluation, float[] x, int batch, double timestep, Conditions conditions) throws L2cException;
+
+    /** {@link #evaluate(int, float[], int, double, Conditions)} for a class-conditional model. */
+    default float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+        return evaluate(evaluation, x, batch, timestep, Conditions.labels(java.util.Arrays.copyOf(labels, batch)));
+    }
 
     /** Drops the cached tensors of the current run, so the next evaluation may start a new one at 0. */
     void reset();

@@ -1,5 +1,7 @@
 package dev.l2c.runtime;
 
+import dev.l2c.conditioning.Conditions;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OnnxValue;
@@ -104,7 +106,7 @@ public final class PackageExecutor implements ModelExecutor {
     }
 
     @Override
-    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, Conditions labels) throws L2cException {
         if (evaluation != nextEvaluation) {
             throw new IllegalStateException("evaluations must run in order: expected " + nextEvaluation + ", got " + evaluation);
         }

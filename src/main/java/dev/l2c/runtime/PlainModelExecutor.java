@@ -1,5 +1,7 @@
 package dev.l2c.runtime;
 
+import dev.l2c.conditioning.Conditions;
+
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -58,7 +60,7 @@ public final class PlainModelExecutor implements ModelExecutor {
     }
 
     @Override
-    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, Conditions labels) throws L2cException {
         try {
             StepTensors io = tensors.get(batch);
             PinnedOutput out = io.output;

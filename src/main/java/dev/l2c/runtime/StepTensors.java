@@ -1,5 +1,7 @@
 package dev.l2c.runtime;
 
+import dev.l2c.conditioning.Conditions;
+
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -30,7 +32,7 @@ final class StepTensors implements PerBatch.Resource {
     }
 
     /** Writes this step's values into the buffers; returns the model inputs by name (a map the caller may add to). */
-    Map<String, OnnxTensorLike> write(float[] x, double t, long[] y) {
+    Map<String, OnnxTensorLike> write(float[] x, double t, Conditions y) {
         return inputs.write(x, t, y);
     }
 

@@ -73,7 +73,7 @@ class ForecastExactnessTest {
         ScheduleCompiler.compile(m, s, Path.of(name + ".json"), sampler, pkg, options);
         try (SampleGenerator g = SampleGenerators.open(CompiledPackage.open(pkg), OrtRuntime.Options.cpu());
              Progress p = Progress.start("test", g.evaluations(), false)) {
-            return g.generate(new SampleRun.Request(setup.xT(), setup.labels(), setup.cfg()), p).samples();
+            return g.generate(new SampleRun.Request(setup.xT(), setup.conditions(), setup.unconditional(), setup.cfg()), p).samples();
         }
     }
 

@@ -15,7 +15,8 @@ final class RecordingExecutor implements ModelExecutor {
     }
 
     @Override
-    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, long[] labels) throws L2cException {
+    public float[] evaluate(int evaluation, float[] x, int batch, double timestep, dev.l2c.conditioning.Conditions labels)
+            throws L2cException {
         float[] out = inner.evaluate(evaluation, x, batch, timestep, labels);
         outputs.add(out.clone());
         return out;
