@@ -234,6 +234,33 @@ class TextEncoder(nn.Module):
         return self.norm(h), mask
 
 
+class ExportableTextEncoder(nn.Module):
+    """The trained TextEncoder's computation, written so that it exports with a dynamic batch: torch's
+    TransformerEncoder needs its additive mask as [B*heads, L, L], which the exporter freezes at the traced
+    batch; here the mask bias is [B, 1, 1, L] and broadcasts. Same weights, same function (checked at export)."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.inner = encoder
+
+    def forward(self, ids):
+        e = self.inner
+        mask = (ids != PAD).float()
+        h = e.embed(ids) + e.pos[None]
+        bias = ((1.0 - mask) * -10000.0)[:, None, None, :]
+        B, L, E = h.shape
+        for layer in e.encoder.layers:
+            attn = layer.self_attn
+            heads = attn.num_heads
+            q, k, v = F.linear(layer.norm1(h), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+            q, k, v = (z.reshape(B, L, heads, E // heads).transpose(1, 2) for z in (q, k, v))
+            scores = (q @ k.transpose(-2, -1)) * (E // heads) ** -0.5 + bias
+            a = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, L, E)
+            h = h + attn.out_proj(a)
+            h = h + layer.linear2(F.gelu(layer.linear1(layer.norm2(h))))
+        return e.norm(h), mask
+
+
 class TextToImage(nn.Module):
     def __init__(self, args):
         super().__init__()
@@ -341,7 +368,10 @@ def export(ema, state, params, args):
                           dynamic_axes={n: {0: "B"} for n in ["x", "t", "text", "text_mask", "out"]})
         os.replace(dit_path + ".tmp", dit_path)
         enc_path = os.path.join(args.out, "text_encoder_fmnist.onnx")
-        torch.onnx.export(ema.encoder, (ids,), enc_path + ".tmp", input_names=["ids"],
+        exportable = ExportableTextEncoder(ema.encoder).eval()
+        reference, exported = ema.encoder(ids)[0], exportable(ids)[0]
+        assert torch.allclose(reference[ids != PAD], exported[ids != PAD], atol=1e-5), "exportable encoder differs"
+        torch.onnx.export(exportable, (ids,), enc_path + ".tmp", input_names=["ids"],
                           output_names=["text", "text_mask"], opset_version=16, do_constant_folding=True,
                           dynamic_axes={"ids": {0: "B"}, "text": {0: "B"}, "text_mask": {0: "B"}})
         os.replace(enc_path + ".tmp", enc_path)

@@ -2,18 +2,22 @@ package dev.l2c.cli;
 
 import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.compiler.ScheduleCompiler;
+import dev.l2c.conditioning.ConditionSource;
+import dev.l2c.conditioning.Conditions;
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.MismatchException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
 import dev.l2c.runtime.ProcessMemory;
+import dev.l2c.runtime.PromptEncoder;
 import dev.l2c.io.DataKind;
 import dev.l2c.io.ImageGrid;
 import dev.l2c.io.NdArray;
 import dev.l2c.io.Npy;
 import dev.l2c.io.Progress;
 import dev.l2c.io.TempFolder;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
@@ -34,6 +38,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -63,6 +68,30 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--labels", split = ",", paramLabel = "L[,L...]", hideParamSyntax = true, description = "Class label of each image "
             + "(default: 0,1,2,... cycling).")
     long[] labels;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "Text-conditioned models: a prompt, encoded by the "
+            + "text encoder the card declares; repeat for several (image i gets prompt i mod their number).")
+    List<String> prompts;
+
+    @Option(names = "--negative-prompt", paramLabel = "TEXT", description = "Text-conditioned models: the unconditional "
+            + "half of guidance (default: the card's null condition, e.g. the empty prompt).")
+    String negativePrompt;
+
+    @Option(names = "--embeddings", paramLabel = "FILE.npy", description = "Text-conditioned models: token embeddings "
+            + "from your own text encoder, float32 [n, tokens, width] (or [tokens, width] for every image).")
+    Path embeddings;
+
+    @Option(names = "--embeddings-mask", paramLabel = "FILE.npy", description = "The mask of --embeddings, [n, tokens] "
+            + "(or [tokens]): 1 for a real token, 0 for padding (default: all 1).")
+    Path embeddingsMask;
+
+    @Option(names = "--negative-embeddings", paramLabel = "FILE.npy", description = "The unconditional half's "
+            + "embeddings, [n|1, tokens, width] (default: the card's null condition).")
+    Path negativeEmbeddings;
+
+    @Option(names = "--negative-embeddings-mask", paramLabel = "FILE.npy", description = "The mask of "
+            + "--negative-embeddings (default: all 1).")
+    Path negativeEmbeddingsMask;
 
     @Option(names = {"-n", "--count"}, paramLabel = "N", description = "Number of images when no --labels or --noise fix it "
             + "(default 8).")
@@ -240,7 +269,8 @@ final class SampleCommand implements Callable<Integer> {
             }
             noiseSource = BatchedSampling.fromArray(a.asFloats(), per, noise);
         } else {
-            n = labels != null ? labels.length : (count == null ? 8 : count);
+            n = labels != null ? labels.length : prompts != null && count == null ? prompts.size()
+                    : (count == null ? 8 : count);
             noiseSource = BatchedSampling.gaussian(noiseOptions.seed(), per);
         }
         if (labels != null && labels.length == 0) {
@@ -256,9 +286,7 @@ final class SampleCommand implements Callable<Integer> {
                 }
             }
         }
-        long[] given = labels;
-        int classes = card.classes();
-        BatchedSampling.LabelSource labelOf = given != null ? i -> given[(int) i] : BatchedSampling.balancedLabels(classes);
+        ConditionSource labelOf = conditions(card, source, n);
         long bytesPerImage = BatchedSampling.bytesPerImage(tokenBytes, cacheBytesPerSample, scale != 1f);
         int b = batch != null ? (int) Math.min(batch, n) : BatchedSampling.defaultBatch(n, bytesPerImage);
         if ((long) b * per > Integer.MAX_VALUE / 2) {
@@ -314,6 +342,71 @@ final class SampleCommand implements Callable<Integer> {
                 grid == null || npy == null ? "" : " and " + npy, n, batching,
                 samplerName, gen.evaluations(), scale, what, result.wallNanos() / 1e9, timing);
         return 0;
+    }
+
+    /** Where the images' conditions come from: labels, prompts or embeddings, as the card's conditioning asks. */
+    private ConditionSource conditions(ModelCard card, Path source, long n) throws L2cException {
+        boolean textGiven = prompts != null || embeddings != null;
+        if (!card.textConditioned()) {
+            if (textGiven || negativePrompt != null || negativeEmbeddings != null) {
+                throw new UsageException(card.name() + " is class-conditional: give --labels, not prompts or embeddings");
+            }
+            long[] given = labels;
+            return given != null ? ConditionSource.labels(i -> given[(int) i], "given labels")
+                    : ConditionSource.balancedLabels(card.classes());
+        }
+        if (labels != null) {
+            throw new UsageException(card.name() + " is text-conditioned: give --prompt TEXT or --embeddings FILE.npy,"
+                    + " not --labels");
+        }
+        if (prompts != null && embeddings != null) {
+            throw new UsageException("--prompt and --embeddings both give the condition: give one of them");
+        }
+        if (negativePrompt != null && negativeEmbeddings != null) {
+            throw new UsageException("--negative-prompt and --negative-embeddings both give the unconditional half: give one");
+        }
+        Conditioning.TextTokens t = (Conditioning.TextTokens) card.conditioning();
+        Conditions negative = negativeEmbeddings == null ? null
+                : TextEmbeddingFiles.read(negativeEmbeddings, negativeEmbeddingsMask, t, n);
+        if (embeddings != null) {
+            Conditions given = TextEmbeddingFiles.read(embeddings, embeddingsMask, t, n);
+            if (negativePrompt != null) {
+                try (PromptEncoder encoder = PromptEncoder.open(card, encoderFolder(source), source)) {
+                    negative = encoder.unconditional(negativePrompt, 1);
+                }
+            }
+            if (negative == null && t.nullKind().equals(Conditioning.TextTokens.NULL_EMPTY_PROMPT)) {
+                try (PromptEncoder encoder = PromptEncoder.open(card, encoderFolder(source), source)) {
+                    negative = encoder.unconditional(null, 1);
+                }
+            }
+            return ConditionSource.cycling(given, negative == null ? null : negative.cycle(given.batch()).slice(0,
+                    given.batch()), "embeddings from " + embeddings.getFileName());
+        }
+        List<String> use = prompts != null ? prompts : t.prompts();
+        if (use.isEmpty()) {
+            throw new UsageException(card.name() + " is text-conditioned: give --prompt TEXT or --embeddings FILE.npy");
+        }
+        try (PromptEncoder encoder = PromptEncoder.open(card, encoderFolder(source), source)) {
+            for (String p : use) {
+                List<String> unknown = encoder.tokenizer().unknownWords(p);
+                if (!unknown.isEmpty()) {
+                    System.err.println("l2c: warning: the text encoder does not know " + unknown + " in \"" + p + "\"");
+                }
+            }
+            ConditionSource src = encoder.source(use, negativePrompt);
+            if (negative != null) {
+                Conditions all = src.conditions(0, use.size());
+                return ConditionSource.cycling(all, negative.cycle(use.size()), src.description());
+            }
+            return src;
+        }
+    }
+
+    /** The folder the text encoder is read from: the package folder, or the model's. */
+    private static Path encoderFolder(Path source) {
+        Path abs = source.toAbsolutePath();
+        return Files.isDirectory(abs) ? abs : abs.getParent();
     }
 
     private void writeStats(BatchedSampling.Result out, SampleGenerator gen, String samplerName, long n, float scale,

@@ -8,6 +8,7 @@ import dev.l2c.error.MismatchException;
 import dev.l2c.io.AtomicOutput;
 import dev.l2c.ir.Model;
 import dev.l2c.ir.serde.OnnxWriter;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.LoadedModel;
 import dev.l2c.pkg.ManifestJson;
 import dev.l2c.pkg.PackageFiles;
@@ -193,12 +194,35 @@ public final class ScheduleCompiler {
             }
             ScheduleJson.write(schedule, folder.resolve(PackageFiles.SCHEDULE));
             sha.put(PackageFiles.SCHEDULE, Sha256.of(folder.resolve(PackageFiles.SCHEDULE)));
+            copyTextEncoder(model, folder, sha);
             manifest.files(sha);
             Files.write(folder.resolve(PackageFiles.MANIFEST), ManifestJson.toBytes(manifest.build()));
         });
         PackageManifest m = manifest.build();
         return new Result(target, m, plan.steps().size(), options.linked() ? 1 : distinct.count(), written[0].nodes,
                 written[0].weightBytes, written[0].mode, written[0].weightNanos / 1e9, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * A text-conditioned card's text encoder travels in the package (under the name the card gives it,
+     * under the manifest's digest), so `l2c sample PKG --prompt` needs nothing beside the package.
+     */
+    private static void copyTextEncoder(LoadedModel model, Path folder, Map<String, String> sha)
+            throws IOException, L2cException {
+        if (!(model.card().conditioning() instanceof Conditioning.TextTokens t) || t.encoder() == null) {
+            return;
+        }
+        Path source = model.cardFile().toAbsolutePath().getParent().resolve(t.encoder().model());
+        if (!Files.isRegularFile(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new InvalidInputException(model.cardFile(), "names text encoder '" + t.encoder().model()
+                    + "', which is not a plain file beside the card");
+        }
+        if (sha.containsKey(t.encoder().model())) {
+            throw new InvalidInputException(model.cardFile(), "names text encoder '" + t.encoder().model()
+                    + "', a name the package uses for its own files; rename the encoder");
+        }
+        Files.copy(source, folder.resolve(t.encoder().model()));
+        sha.put(t.encoder().model(), Sha256.of(folder.resolve(t.encoder().model())));
     }
 
     private record Written(long nodes, long weightBytes, String mode, long weightNanos) {

@@ -1,5 +1,8 @@
 package dev.l2c.runtime;
 
+import dev.l2c.conditioning.ConditionSource;
+import dev.l2c.conditioning.Conditions;
+
 import dev.l2c.error.Cancellation;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.NonFiniteException;
@@ -43,7 +46,7 @@ public final class BatchedSampling {
     /** Takes the samples of one batch: images {@code first …}, {@code count} of them. */
     @FunctionalInterface
     public interface Sink {
-        void accept(long first, int count, float[] samples, long[] labels) throws L2cException;
+        void accept(long first, int count, float[] samples, Conditions conditions) throws L2cException;
     }
 
     /**
@@ -150,7 +153,7 @@ public final class BatchedSampling {
      * earlier where they can).
      */
     public static Result run(SampleGenerator gen, ModelCard card, long n, int batch, NoiseSource noise,
-                             LabelSource labels, float cfg, Progress progress, Sink sink, Path what)
+                             ConditionSource conditions, float cfg, Progress progress, Sink sink, Path what)
             throws L2cException {
         int per = card.sampleElements();
         int batches = Math.toIntExact((n + batch - 1) / batch);
@@ -164,11 +167,9 @@ public final class BatchedSampling {
             int count = (int) Math.min(batch, n - first);
             float[] x = count == batch ? xT : new float[count * per];
             noise.fill(first, count, x);
-            long[] y = new long[count];
-            for (int i = 0; i < count; i++) {
-                y[i] = labels.label(first + i);
-            }
-            SampleRun.Output out = gen.generate(new SampleRun.Request(x, y, cfg), progress);
+            Conditions y = conditions.conditions(first, count);
+            SampleRun.Output out = gen.generate(new SampleRun.Request(x, y, conditions.unconditional(first, count), cfg),
+                    progress);
             float[] samples = out.samples();
             for (int i = 0; i < samples.length; i++) {
                 if (!Float.isFinite(samples[i])) {
