@@ -1,5 +1,8 @@
 package dev.l2c.bench;
 
+import dev.l2c.conditioning.ConditionSource;
+import dev.l2c.runtime.PromptEncoder;
+
 import dev.l2c.compiler.ManifestConsistency;
 import dev.l2c.compiler.ScheduleCompiler;
 import dev.l2c.error.L2cException;
@@ -118,6 +121,9 @@ public final class Benchmark {
             throws L2cException {
         ModelCard card = model.card();
         int referenceIndex = referenceIndex(configs, settings.reference());
+        // class-balanced labels, or the card's prompts: the same for every configuration
+        ConditionSource conditions = PromptEncoder.balanced(card, model.cardFile() == null ? null
+                : model.cardFile().toAbsolutePath().getParent(), model.cardFile());
         List<Prepared> prepared = new ArrayList<>();
         try {
             for (BenchConfig c : configs) {
@@ -125,13 +131,13 @@ public final class Benchmark {
                 prepared.add(p);
                 p.generator = p.open(model, settings.runtime());
             }
-            List<BenchResult> results = time(card, prepared, settings);
+            List<BenchResult> results = time(card, conditions, prepared, settings);
             float[] timedReference = results.get(referenceIndex).samples();
             // the timed executors are closed before generating for quality: at large batches every
             // session's arena would hold its activations, for every configuration at once
             prepared.forEach(Prepared::closeGenerator);
             if (settings.fdImages() > 0) {
-                results = generateForQuality(model, prepared, results, referenceIndex, settings);
+                results = generateForQuality(model, conditions, prepared, results, referenceIndex, settings);
             }
             return measureQuality(results, referenceIndex, timedReference, settings);
         } finally {
@@ -157,10 +163,11 @@ public final class Benchmark {
                 + configs.stream().map(BenchConfig::name).toList());
     }
 
-    private static List<BenchResult> time(ModelCard card, List<Prepared> prepared, Settings settings) throws L2cException {
+    private static List<BenchResult> time(ModelCard card, ConditionSource conditions, List<Prepared> prepared,
+                                          Settings settings) throws L2cException {
         float[] noise = InitialNoise.gaussian(settings.seed(), settings.images() * card.sampleElements());
-        long[] labels = BatchedSampling.balancedLabels(settings.images(), card.classes());
-        SampleRun.Request request = new SampleRun.Request(noise, labels, settings.cfg());
+        SampleRun.Request request = new SampleRun.Request(noise, conditions.conditions(0, settings.images()),
+                conditions.unconditional(0, settings.images()), settings.cfg());
         int n = prepared.size();
         double[][] seconds = new double[n][settings.repeats()];
         double[][] overhead = new double[n][settings.repeats()];
@@ -210,7 +217,8 @@ public final class Benchmark {
      * batch; batches the sample cache holds are read from it instead, and every batch generated is saved
      * there as soon as it is done.
      */
-    private static List<BenchResult> generateForQuality(LoadedModel model, List<Prepared> prepared,
+    private static List<BenchResult> generateForQuality(LoadedModel model, ConditionSource conditions,
+                                                        List<Prepared> prepared,
                                                         List<BenchResult> timed, int referenceIndex, Settings s)
             throws L2cException {
         ModelCard card = model.card();
@@ -221,7 +229,6 @@ public final class Benchmark {
         int per = card.sampleElements();
         int batches = (n + s.fdBatch() - 1) / s.fdBatch();
         float[] noise = InitialNoise.gaussian(s.seed() + 1, n * per);
-        long[] labels = BatchedSampling.balancedLabels(n, card.classes());
         boolean[] generate = new boolean[prepared.size()];
         String[] keys = new String[prepared.size()];
         float[][][] cached = new float[prepared.size()][][];
@@ -235,7 +242,7 @@ public final class Benchmark {
                 continue;
             }
             keys[i] = cache.configurationKey(model, p.pkg == null ? null : p.pkg.folder(), p.sampler, s, lean,
-                    card.classes());
+                    card.textConditioned() ? conditions.description() : "classes " + card.classes());
             cached[i] = new float[batches][];
             for (int b = 0; b < batches; b++) {
                 int start = b * s.fdBatch();
@@ -272,7 +279,7 @@ public final class Benchmark {
                             }
                             SampleRun.Request req = new SampleRun.Request(
                                     Arrays.copyOfRange(noise, start * per, (start + size) * per),
-                                    Arrays.copyOfRange(labels, start, start + size), s.cfg());
+                                    conditions.conditions(start, size), conditions.unconditional(start, size), s.cfg());
                             x = p.generator.generate(req, progress).samples();
                             cache.store(keys[i], start, size, per, x);
                         }

@@ -1,5 +1,7 @@
 package dev.l2c.bench;
 
+import dev.l2c.modelcard.Conditioning;
+
 import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
@@ -59,12 +61,12 @@ final class QualitySampleCache {
      * what runs and the settings that shape its samples.
      */
     String configurationKey(LoadedModel model, Path packageFolder, Sampler sampler, Benchmark.Settings s,
-                            OrtRuntime.Options runtime, int classes) throws L2cException {
+                            OrtRuntime.Options runtime, String conditions) throws L2cException {
         if (!enabled()) {
             return null;
         }
         MessageDigest d = Sha256.digest();
-        List<String> parts = new ArrayList<>(List.of(FORMAT, "seed " + (s.seed() + 1), "classes " + classes,
+        List<String> parts = new ArrayList<>(List.of(FORMAT, "seed " + (s.seed() + 1), conditions,
                 String.format(Locale.ROOT, "cfg %.9g", s.cfg()), "threads " + threadCount(runtime.threads()),
                 "provider " + runtime.provider(), "memory " + runtime.memory(), "device " + runtime.deviceId()));
         parts.addAll(OrtRuntime.platformSignature());
@@ -74,6 +76,10 @@ final class QualitySampleCache {
                 parts.add("model " + Sha256.of(model.file()));
                 if (model.cardFile() != null) {
                     parts.add("card " + Sha256.of(model.cardFile()));
+                    if (model.card().conditioning() instanceof Conditioning.TextTokens t && t.encoder() != null) {
+                        parts.add("text encoder " + Sha256.of(model.cardFile().toAbsolutePath().getParent()
+                                .resolve(t.encoder().model())));
+                    }
                 }
             } else {
                 for (Path f : packageFiles(packageFolder)) {

@@ -90,21 +90,8 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
      * text-conditioned model the card's prompts (i mod their number) through its text encoder.
      */
     static ConditionSource calibrationConditions(LoadedModel model) throws L2cException {
-        ModelCard card = model.card();
-        if (!(card.conditioning() instanceof Conditioning.TextTokens t)) {
-            return ConditionSource.balancedLabels(card.classes());
-        }
-        if (t.prompts().isEmpty()) {
-            throw new UsageException(model.cardFile() + ": a text-conditioned card needs \"prompts\" in its conditioning"
-                    + " to calibrate on");
-        }
-        try (PromptEncoder encoder = PromptEncoder.open(card, model.cardFile().toAbsolutePath().getParent(), model.cardFile())) {
-            ConditionSource prompts = encoder.source(t.prompts(), null);
-            int n = t.prompts().size();
-            Conditions all = prompts.conditions(0, n);
-            Conditions negative = prompts.unconditional(0, n);
-            return ConditionSource.cycling(all, negative, prompts.description());
-        }
+        return PromptEncoder.balanced(model.card(), model.cardFile() == null ? null
+                : model.cardFile().toAbsolutePath().getParent(), model.cardFile());
     }
 
     /** Refuses, before any model evaluation, a budget that reusing everything at every cache step cannot meet. */

@@ -5,10 +5,10 @@ import dev.l2c.modelcard.ModelCard;
 
 /**
  * The size and options of a diffusion transformer the {@link ModelBuilder} can write: a
- * {@link DitConfig} or a {@link UvitConfig}. Both validate themselves when constructed, so a config
- * that exists can be built.
+ * {@link DitConfig}, a {@link UvitConfig} or a {@link PixArtConfig}. Each validates itself when
+ * constructed, so a config that exists can be built.
  */
-public sealed interface ArchitectureConfig permits DitConfig, UvitConfig {
+public sealed interface ArchitectureConfig permits DitConfig, UvitConfig, PixArtConfig {
 
     /** The card's family: "dit" or "uvit". */
     String family();

@@ -201,6 +201,38 @@ final class GraphAssembler {
         return linear(module + ".proj", merged, hidden, hidden, true);
     }
 
+    /**
+     * Cross-attention of tokens x [batch, tokens, hidden] to a context [batch, contextTokens, hidden]
+     * (PixArt-α's text tokens after the caption projection): queries from x, keys and values from the
+     * context, each by its own Linear with bias ({@code .q}, {@code .k}, {@code .v}), per-head
+     * softmax(q·kᵀ/√d + bias)·v with the scale split over q and kᵀ as in {@link #attention}, heads
+     * merged, output projection {@code .proj}, whose Add is the returned value.
+     *
+     * @param scoreBias added to the scores [batch, heads, tokens, contextTokens] before the softmax (an
+     *                  attention mask broadcast as [batch, 1, 1, contextTokens]), or null for none
+     */
+    Value crossAttention(String module, Value x, Value context, int tokens, int contextTokens, int hidden, int heads,
+                         Value scoreBias) throws IOException {
+        int headDim = hidden / heads;
+        Value q = linear(module + ".q", x, hidden, hidden, true);
+        Value k = linear(module + ".k", context, hidden, hidden, true);
+        Value v = linear(module + ".v", context, hidden, hidden, true);
+        Value qh = transpose(module, reshape(module, q, 0, tokens, heads, headDim), 0, 2, 1, 3);          // [B, H, N, d]
+        Value kT = transpose(module, reshape(module, k, 0, contextTokens, heads, headDim), 0, 2, 3, 1);   // [B, H, d, M]
+        Value vh = transpose(module, reshape(module, v, 0, contextTokens, heads, headDim), 0, 2, 1, 3);   // [B, H, M, d]
+        float rootScale = (float) Math.sqrt(1.0 / Math.sqrt(headDim));
+        Value qs = op(module, "Mul", qh, scalar(module, rootScale));
+        Value ks = op(module, "Mul", kT, scalar(module, rootScale));
+        Value scores = op(module, "MatMul", qs, ks);                                 // [B, H, N, M]
+        if (scoreBias != null) {
+            scores = op(module, "Add", scores, scoreBias);
+        }
+        Value probs = op(module, "Softmax", scores, Attribute.ofInt("axis", -1));
+        Value mixed = op(module, "MatMul", probs, vh);                               // [B, H, N, d]
+        Value merged = reshape(module, transpose(module, mixed, 0, 2, 1, 3), 0, tokens, hidden);
+        return linear(module + ".proj", merged, hidden, hidden, true);
+    }
+
     /** Which GELU the MLP uses: DiT's tanh approximation, or U-ViT's exact erf form. */
     enum Gelu { TANH, ERF }
 

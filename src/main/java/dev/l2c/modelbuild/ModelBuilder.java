@@ -31,10 +31,11 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
- * Writes a DiT or U-ViT of any size with seeded random weights as a model folder the other commands
- * accept: {@value #MODEL_FILE} (the graph, opset 17, inputs {@code x}, {@code t}, {@code y} and
- * output {@code out} with a symbolic batch, like the demo exports), {@value #WEIGHTS_FILE} (every
- * weight as ONNX external data, each tensor 4096-aligned) and {@value #CARD_FILE} (its model card).
+ * Writes a DiT, U-ViT or PixArt-α of any size with seeded random weights as a model folder the other
+ * commands accept: {@value #MODEL_FILE} (the graph, opset 17, inputs {@code x}, {@code t}, {@code y}
+ * — for PixArt-α {@code x}, {@code t}, {@code text}, {@code text_mask} — and output {@code out} with a
+ * symbolic batch, like the demo exports), {@value #WEIGHTS_FILE} (every weight as ONNX external
+ * data, each tensor 4096-aligned) and {@value #CARD_FILE} (its model card).
  *
  * <p>Weights are generated straight into the external-data file while the graph is assembled, one
  * chunk of at most {@value StreamingWeightsWriter#CHUNK_BYTES} bytes at a time, so memory does not
@@ -99,6 +100,8 @@ public final class ModelBuilder {
                 DitGraph.build(dit, assembler);
             } else if (config instanceof UvitConfig uvit) {
                 UvitGraph.build(uvit, assembler);
+            } else if (config instanceof PixArtConfig pixart) {
+                PixArtGraph.build(pixart, assembler);
             } else {
                 throw new IllegalStateException("unknown architecture " + config);
             }

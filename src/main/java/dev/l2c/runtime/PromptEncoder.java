@@ -78,6 +78,26 @@ public final class PromptEncoder implements AutoCloseable {
         return new PromptEncoder(card, t, file, session);
     }
 
+    /**
+     * The conditions bench and learn run on: class-balanced labels (i mod classes), or for a
+     * text-conditioned model the card's prompts (i mod their number) through its text encoder in
+     * {@code folder}, guided against the card's null condition. Encoded once, up front.
+     */
+    public static ConditionSource balanced(ModelCard card, Path folder, Path cardFile) throws L2cException {
+        if (!(card.conditioning() instanceof Conditioning.TextTokens t)) {
+            return ConditionSource.balancedLabels(card.classes());
+        }
+        if (t.prompts().isEmpty()) {
+            throw new InvalidInputException(cardFile, "a text-conditioned card needs \"prompts\" in its conditioning"
+                    + " for bench and learn to condition on");
+        }
+        try (PromptEncoder encoder = open(card, folder, cardFile)) {
+            ConditionSource prompts = encoder.source(t.prompts(), null);
+            int n = t.prompts().size();
+            return ConditionSource.cycling(prompts.conditions(0, n), prompts.unconditional(0, n), prompts.description());
+        }
+    }
+
     public WordTokenizer tokenizer() {
         return tokenizer;
     }
