@@ -11,6 +11,7 @@ import dev.l2c.io.Progress;
 import dev.l2c.io.TempFolder;
 import dev.l2c.metrics.ClassifierFeatures;
 import dev.l2c.runtime.BatchedSampling;
+import dev.l2c.metrics.CaptionAdherence;
 import dev.l2c.metrics.FashionMnistReference;
 import dev.l2c.metrics.FeatureStatistics;
 import dev.l2c.metrics.Fidelity;
@@ -150,7 +151,7 @@ public final class Benchmark {
         }
     }
 
-    static int referenceIndex(List<BenchConfig> configs, String name) throws UsageException {
+    public static int referenceIndex(List<BenchConfig> configs, String name) throws UsageException {
         if (name == null) {
             return 0;
         }
@@ -405,6 +406,81 @@ public final class Benchmark {
                                                     int k, int against) {
         return new BenchResult.FdComparison(results.get(withFd.get(against)).config().name(),
                 boot.difference(k, against, FD_LEVEL), boot.relativeExcess(k, against, FD_LEVEL));
+    }
+
+    /**
+     * One configuration's adherence to the demo captions: its scores and the captions' per-image
+     * outcomes (paired with the reference's: same noise, same captions).
+     */
+    public record AdherenceResult(String config, CaptionAdherence.Scores scores) {
+    }
+
+    /**
+     * Generates {@code images} samples per configuration, image i captioned with caption i mod 80 of the
+     * text demo's grammar ({@link CaptionAdherence#allCaptions}), from the same noise (seed + 2), and
+     * scores them with the FD classifier. Only for a text-conditioned model whose encoder knows the grammar.
+     */
+    public static List<AdherenceResult> adherence(LoadedModel model, List<BenchConfig> configs, Settings s, int images)
+            throws L2cException {
+        ModelCard card = model.card();
+        if (!card.textConditioned()) {
+            throw new UsageException("--adherence scores captions: " + model.file().getFileName() + " is class-conditional");
+        }
+        List<CaptionAdherence.Caption> captions = CaptionAdherence.allCaptions();
+        CaptionAdherence.Caption[] perImage = new CaptionAdherence.Caption[images];
+        for (int i = 0; i < images; i++) {
+            perImage[i] = captions.get(i % captions.size());
+        }
+        ConditionSource conditions;
+        try (PromptEncoder encoder = PromptEncoder.open(card, model.cardFile().toAbsolutePath().getParent(),
+                model.cardFile())) {
+            List<String> texts = captions.stream().map(CaptionAdherence.Caption::text).toList();
+            for (String t : texts) {
+                if (!encoder.tokenizer().unknownWords(t).isEmpty()) {
+                    throw new UsageException("--adherence: the text encoder of " + model.file().getFileName()
+                            + " does not know the words " + encoder.tokenizer().unknownWords(t) + " of the demo captions");
+                }
+            }
+            conditions = encoder.source(texts, null);
+        }
+        int per = card.sampleElements();
+        float[] noise = InitialNoise.gaussian(s.seed() + 2, images * per);
+        OrtRuntime.Options lean = s.runtime().withMemory(MemoryPolicy.LEAN);
+        List<AdherenceResult> out = new ArrayList<>();
+        long total = 0;
+        int batches = (images + s.fdBatch() - 1) / s.fdBatch();
+        List<Prepared> prepared = new ArrayList<>();
+        try (ClassifierFeatures classifier = ClassifierFeatures.open(ClassifierFeatures.DEFAULT_MODEL)) {
+            for (BenchConfig c : configs) {
+                prepared.add(prepare(model, c, s));
+                total += (long) batches * prepared.get(prepared.size() - 1).sampler.evaluations();
+            }
+            try (Progress progress = Progress.start("adherence samples", total, true)) {
+                for (Prepared p : prepared) {
+                    float[] all = new float[images * per];
+                    p.generator = p.open(model, lean);
+                    try {
+                        for (int start = 0; start < images; start += s.fdBatch()) {
+                            int size = Math.min(s.fdBatch(), images - start);
+                            SampleRun.Request req = new SampleRun.Request(
+                                    Arrays.copyOfRange(noise, start * per, (start + size) * per),
+                                    conditions.conditions(start, size), conditions.unconditional(start, size), s.cfg());
+                            System.arraycopy(p.generator.generate(req, progress).samples(), 0, all, start * per, size * per);
+                        }
+                    } finally {
+                        p.closeGenerator();
+                    }
+                    out.add(new AdherenceResult(p.config.name(), CaptionAdherence.score(classifier, all, perImage)));
+                }
+            }
+        } finally {
+            for (Prepared p : prepared) {
+                if (p.tempDir != null) {
+                    p.tempDir.close();
+                }
+            }
+        }
+        return out;
     }
 
     private static Prepared prepare(LoadedModel model, BenchConfig c, Settings s) throws L2cException {

@@ -92,6 +92,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", paramLabel = "W", description = "Unmeasured rounds first.")
     int warmup;
 
+    @Option(names = "--adherence", defaultValue = "0", paramLabel = "N",
+            description = "Text demo model: also generate N images per schedule captioned with the demo's 80 captions "
+                    + "(class × small × upside down × inverted) and score them: class accuracy after undoing the named "
+                    + "transforms, each attribute's detection rate; paired against the reference (0: skip).")
+    int adherenceImages;
+
     @Option(names = "--fd", defaultValue = "0", paramLabel = "N",
             description = "Also generate N class-balanced samples per schedule for the Frechet distance (0: skip; reported figures use >= 1000).")
     int fdImages;
@@ -203,8 +209,18 @@ final class BenchCommand implements Callable<Integer> {
                 repeats, warmup, runtimeOptions.toOptions(),
                 samplerOptions.sampler, !samplerOptions.noClip, fdImages, fdBatch, reference, Set.copyOf(fdOnly), fdResamples, List.copyOf(fdWidthsAt),
                 sampleCache);
+        if (adherenceImages < 0) {
+            throw new UsageException("--adherence must be at least 0, not " + adherenceImages);
+        }
+        if (adherenceImages > 0 && !m.card().textConditioned()) {
+            throw new UsageException("--adherence scores captions: " + m.file().getFileName() + " is class-conditional");
+        }
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = BenchReport.markdown(m, settings, results);
+        if (adherenceImages > 0) {
+            int ref = Benchmark.referenceIndex(configs, reference);
+            md += AdherenceReport.markdown(Benchmark.adherence(m, configs, settings, adherenceImages), ref);
+        }
         System.out.print(md);
         writeResults(m, settings, results, md);
         return 0;
