@@ -21,6 +21,12 @@ public record LayerMap(List<CacheableLayer> layers, String source, String stream
         }
     }
 
+    /** Cacheable layers per block: 2 (attention, MLP) or 3 (attention, cross-attention, MLP); 1 for an empty map. */
+    public int layersPerBlock() {
+        int blocks = layers.isEmpty() ? 0 : layers.get(layers.size() - 1).block() + 1;
+        return blocks == 0 ? 1 : layers.size() / blocks;
+    }
+
     public int size() {
         return layers.size();
     }

@@ -254,7 +254,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             String suffix = remove == null ? "-matched" : String.format(Locale.ROOT, "-r%02d", Math.round(100 * target));
             for (String kind : List.of("fewer-steps", "fora", "taylorseer", "deepcache", "random")) {
-                Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, noiseOptions.seed());
+                Schedule s = BaselineSchedules.matchBudgetMacs(kind, nfe, layerMacs, fullMacs, pattern, target, noiseOptions.seed(),
+                        m.layers().layersPerBlock());
                 double achieved = BaselineSchedules.removedMacFraction(s, layerMacs, fullMacs, nfe);
                 // a baseline whose parameter grid has nothing near the budget (FORA: 0 % or 50 % of a
                 // 20-step run) would only repeat another row under a misleading name

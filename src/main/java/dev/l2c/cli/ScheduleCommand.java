@@ -177,6 +177,11 @@ final class ScheduleCommand implements Runnable {
         @Option(names = "--blocks", paramLabel = "K", description = "deepcache: blocks computed at each end of the model between full evaluations.")
         Integer blocks;
 
+        @Option(names = "--layers-per-block", paramLabel = "N", defaultValue = "2", description = "deepcache: cacheable "
+                + "layers per block, as `l2c inspect` numbers them: 2 (DiT, U-ViT: attention, MLP) or 3 (PixArt: attention,"
+                + " cross-attention, MLP). Default 2.")
+        int layersPerBlock;
+
         @Option(names = "--compute", paramLabel = "LIST", description = "l2c-mask: comma-separated layers computed at every cache step (may be empty).")
         String compute;
 
@@ -238,14 +243,14 @@ final class ScheduleCommand implements Runnable {
                     throw new UsageException("give either --remove or " + String.join(" and ", nativeGiven) + ", not both: --remove picks "
                             + String.join(" and ", nativeGiven) + " itself");
                 }
-                return BaselineSchedules.matchBudget(kind, nfe, layers, p, remove, seed == null ? 0 : seed);
+                return BaselineSchedules.matchBudget(kind, nfe, layers, p, remove, seed == null ? 0 : seed, layersPerBlock);
             }
             return switch (k) {
                 case NONE -> BaselineSchedules.none(nfe, layers, p);
                 case FEWER_STEPS -> BaselineSchedules.fewerSteps(nfe, require(reducedNfe, "--reduced-nfe N'"), layers, p);
                 case FORA -> BaselineSchedules.fora(nfe, layers, p, require(interval, "--interval K"));
                 case DEEPCACHE -> BaselineSchedules.deepCache(nfe, layers, p, require(interval, "--interval K"),
-                        require(blocks, "--blocks K"));
+                        require(blocks, "--blocks K"), layersPerBlock);
                 case RANDOM -> throw new UsageException("random is set by its budget: give --remove F");
                 case L2C_MASK -> BaselineSchedules.l2cMask(nfe, layers, p, parseLayers(require(compute, "--compute LIST")));
                 case TAYLORSEER -> BaselineSchedules.taylorSeer(nfe, layers, p, require(interval, "--interval K"), taylorOrder,

@@ -258,14 +258,21 @@ public final class BaselineSchedules {
      * @param blocks k, with 0 ≤ 2k &lt; B so that at least one block is reused
      */
     public static Schedule deepCache(int nfe, int layers, String pattern, int interval, int blocks) throws UsageException {
+        return deepCache(nfe, layers, pattern, interval, blocks, 2);
+    }
+
+    /** {@link #deepCache(int, int, String, int, int)} for blocks of {@code layersPerBlock} layers (PixArt: 3). */
+    public static Schedule deepCache(int nfe, int layers, String pattern, int interval, int blocks, int layersPerBlock)
+            throws UsageException {
         checkShape(nfe, layers, pattern);
         checkInterval(interval);
-        int b = blockCount(layers);
+        int b = blockCount(layers, layersPerBlock);
         if (blocks < 0 || 2 * blocks >= b) {
             throw new UsageException("deepcache computes the first and last k blocks and reuses the middle, so k lies in 0.."
                     + (b - 1) / 2 + " for a model with " + b + " blocks, not " + blocks);
         }
-        return buildDeepCache(nfe, layers, pattern, interval, blocks, Costs.layerEvaluations(layers), null);
+        return buildDeepCache(nfe, layers, pattern, interval, blocks, Costs.layerEvaluations(layers).perBlock(layersPerBlock),
+                null);
     }
 
     /**
@@ -356,8 +363,18 @@ public final class BaselineSchedules {
      */
     public static Schedule matchBudget(String kind, int nfe, int layers, String pattern, double removeFraction, long seed)
             throws UsageException {
+        return matchBudget(kind, nfe, layers, pattern, removeFraction, seed, 2);
+    }
+
+    /** {@link #matchBudget(String, int, int, String, double, long)} for blocks of {@code layersPerBlock} layers. */
+    public static Schedule matchBudget(String kind, int nfe, int layers, String pattern, double removeFraction, long seed,
+                                       int layersPerBlock) throws UsageException {
         checkShape(nfe, layers, pattern);
-        return match(Kind.parse(kind), nfe, layers, pattern, removeFraction, seed, Costs.layerEvaluations(layers));
+        if (layersPerBlock < 1) {
+            throw new UsageException("--layers-per-block must be at least 1, not " + layersPerBlock);
+        }
+        return match(Kind.parse(kind), nfe, layers, pattern, removeFraction, seed,
+                Costs.layerEvaluations(layers).perBlock(layersPerBlock));
     }
 
     /**
@@ -372,7 +389,13 @@ public final class BaselineSchedules {
      */
     public static Schedule matchBudgetMacs(String kind, int nfe, long[] layerMacs, long fullStepMacs, String pattern,
                                            double removeFractionOfMacs, long seed) throws UsageException {
-        Costs costs = Costs.macs(layerMacs, fullStepMacs);
+        return matchBudgetMacs(kind, nfe, layerMacs, fullStepMacs, pattern, removeFractionOfMacs, seed, 2);
+    }
+
+    /** {@link #matchBudgetMacs(String, int, long[], long, String, double, long)} for blocks of {@code layersPerBlock} layers. */
+    public static Schedule matchBudgetMacs(String kind, int nfe, long[] layerMacs, long fullStepMacs, String pattern,
+                                           double removeFractionOfMacs, long seed, int layersPerBlock) throws UsageException {
+        Costs costs = Costs.macs(layerMacs, fullStepMacs).perBlock(layersPerBlock);
         checkShape(nfe, layerMacs.length, pattern);
         return match(Kind.parse(kind), nfe, layerMacs.length, pattern, removeFractionOfMacs, seed, costs);
     }
@@ -430,7 +453,7 @@ public final class BaselineSchedules {
                 yield buildFora(nfe, layers, pattern, best, costs, remove);
             }
             case DEEPCACHE -> {
-                int b = blockCount(layers);
+                int b = blockCount(layers, costs.layersPerBlock());
                 // k = 0 would be FORA; use it only when the model is too shallow for anything else.
                 int maxBlocks = (b - 1) / 2;
                 int minBlocks = Math.min(1, maxBlocks);
@@ -483,7 +506,7 @@ public final class BaselineSchedules {
     }
 
     private static long outerBlocksCost(int k, int blocks, Costs costs) {
-        return costs.sum(outerBlockLayers(k, blocks));
+        return costs.sum(outerBlockLayers(k, blocks, costs.layersPerBlock()));
     }
 
     /** m of {@code layers} layer indices spread evenly over the depth: ⌊(2i+1)·L / 2m⌋ for i &lt; m. */
@@ -518,7 +541,8 @@ public final class BaselineSchedules {
     private static Schedule buildDeepCache(int nfe, int layers, String pattern, int interval, int blocks, Costs costs,
                                            Double target) {
         // The layer count was checked even when the parameters were.
-        ScheduleStep partial = ScheduleStep.cache(outerBlockLayers(blocks, layers / 2));
+        int perBlock = costs.layersPerBlock();
+        ScheduleStep partial = ScheduleStep.cache(outerBlockLayers(blocks, layers / perBlock, perBlock));
         List<ScheduleStep> steps = new ArrayList<>(nfe);
         for (int k = 0; k < nfe; k++) {
             steps.add(k % interval == 0 ? ScheduleStep.full(layers) : partial);
@@ -596,13 +620,14 @@ public final class BaselineSchedules {
     }
 
     /** The layers of blocks 0..k-1 and B-k..B-1, ascending. */
-    private static int[] outerBlockLayers(int k, int blocks) {
-        int[] out = new int[4 * k];
+    private static int[] outerBlockLayers(int k, int blocks, int perBlock) {
+        int[] out = new int[2 * k * perBlock];
         int n = 0;
         for (int b = 0; b < blocks; b++) {
             if (b < k || b >= blocks - k) {
-                out[n++] = 2 * b;
-                out[n++] = 2 * b + 1;
+                for (int j = 0; j < perBlock; j++) {
+                    out[n++] = perBlock * b + j;
+                }
             }
         }
         return Arrays.copyOf(out, n);
@@ -655,12 +680,17 @@ public final class BaselineSchedules {
         }
     }
 
-    private static int blockCount(int layers) throws UsageException {
-        if (layers % 2 != 0) {
+    private static int blockCount(int layers, int perBlock) throws UsageException {
+        if (perBlock == 2 && layers % 2 != 0) {
             throw new UsageException("deepcache works on whole blocks, and L2C numbers two layers per block (attention 2i, MLP 2i+1),"
                     + " so the layer count must be even, not " + layers);
         }
-        return layers / 2;
+        if (layers % perBlock != 0) {
+            throw new UsageException("deepcache works on whole blocks of " + perBlock + " layers (L2C numbers them block by"
+                    + " block: attention, [cross-attention,] MLP), so the layer count must be a multiple of " + perBlock
+                    + ", not " + layers);
+        }
+        return layers / perBlock;
     }
 
     /**
@@ -668,7 +698,16 @@ public final class BaselineSchedules {
      * costs the work outside the cacheable layers ({@code fullStep} minus all layers) plus the
      * layers it computes. Counting layer evaluations is the case of unit layers and no outside work.
      */
-    private record Costs(long[] layers, long fullStep, String unit) {
+    private record Costs(long[] layers, long fullStep, String unit, int layersPerBlock) {
+        Costs(long[] layers, long fullStep, String unit) {
+            this(layers, fullStep, unit, 2);
+        }
+
+        /** The same costs for a model whose blocks hold {@code n} layers (3 with cross-attention). */
+        Costs perBlock(int n) {
+            return new Costs(layers, fullStep, unit, n);
+        }
+
 
         static Costs layerEvaluations(int layers) {
             long[] ones = new long[layers];

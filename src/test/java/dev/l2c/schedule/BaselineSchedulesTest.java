@@ -132,6 +132,25 @@ class BaselineSchedulesTest {
     }
 
     @Test
+    void deepCacheTakesWholeBlocksOfThreeLayersOnACrossAttentionModel() throws Exception {
+        // PixArt numbers attention 3i, cross-attention 3i+1, MLP 3i+2: 24 layers are 8 blocks
+        Schedule s = BaselineSchedules.deepCache(5, LAYERS, "dit-ddim", 2, 1, 3);
+        assertArrayEquals(new int[]{0, 1, 2, 21, 22, 23}, s.step(1).computed());
+        assertTrue(s.step(2).full());
+        Schedule matched = BaselineSchedules.matchBudget("deepcache", 20, LAYERS, "dit-ddim", 0.35, 0, 3);
+        for (int k = 0; k < 20; k++) {
+            if (!matched.step(k).full()) {
+                int[] c = matched.step(k).computed();
+                assertEquals(0, c.length % 3, "whole blocks at step " + k);
+                for (int i = 0; i < c.length; i += 3) {
+                    assertEquals(0, c[i] % 3, "a block starts at its attention layer");
+                }
+            }
+        }
+        assertThrows(UsageException.class, () -> BaselineSchedules.deepCache(5, 25, "dit-ddim", 2, 1, 3));
+    }
+
+    @Test
     void deepCacheRefusesBlockCountsThatReuseNothingAndHalfBlocks() {
         assertUsage(() -> BaselineSchedules.deepCache(20, LAYERS, "free", 2, 6), "0..5", "12 blocks", "6");
         assertUsage(() -> BaselineSchedules.deepCache(20, LAYERS, "free", 2, -1), "0..5");
