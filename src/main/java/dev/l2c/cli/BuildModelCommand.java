@@ -7,6 +7,7 @@ import dev.l2c.modelbuild.ArchitectureConfig;
 import dev.l2c.modelbuild.BuiltModel;
 import dev.l2c.modelbuild.DitConfig;
 import dev.l2c.modelbuild.ModelBuilder;
+import dev.l2c.modelbuild.PixArtConfig;
 import dev.l2c.modelbuild.UvitConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,17 +19,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code l2c build-model dit|uvit --preset P [overrides] -o DIR}. */
+/** {@code l2c build-model dit|uvit|pixart --preset P [overrides] -o DIR}. */
 @Command(name = "build-model", description = {
-        "Write a DiT or U-ViT of any size with SEEDED RANDOM weights (not trained) as DIR/model.onnx, its weights as "
+        "Write a DiT, U-ViT or PixArt-alpha of any size with SEEDED RANDOM weights (not trained) as DIR/model.onnx, its weights as "
         + "external data DIR/model.weights and its card DIR/model.card.json, for measuring structure, speed and memory.",
         "Weights are streamed to disk, so DiT-XL/2 (2.7 GB) needs little memory.",
-        "Presets: dit tiny|fmnist|xl (DiT-XL/2), uvit tiny|fmnist|h2 (U-ViT-H/2); options below override a preset."})
+        "Presets: dit tiny|fmnist|xl (DiT-XL/2), uvit tiny|fmnist|h2 (U-ViT-H/2), pixart tiny|xl (PixArt-alpha-XL/2, "
+        + "256 px, conditioned on T5 token embeddings the user supplies); options below override a preset."})
 final class BuildModelCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "FAMILY", description = "dit or uvit.")
+    @Parameters(index = "0", paramLabel = "FAMILY", description = "dit, uvit or pixart.")
     String family;
 
-    @Option(names = "--preset", required = true, paramLabel = "P", description = "tiny, fmnist, xl (DiT) or h2 (U-ViT).")
+    @Option(names = "--preset", required = true, paramLabel = "P", description = "tiny, fmnist, xl (DiT, PixArt) or h2 (U-ViT).")
     String preset;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Model folder to create.")
@@ -67,8 +69,14 @@ final class BuildModelCommand implements Callable<Integer> {
     @Option(names = "--classes", paramLabel = "N", description = "Classes (the null class is added).")
     Integer classes;
 
-    @Option(names = "--learn-sigma", negatable = true, description = "DiT: output twice the input channels.")
+    @Option(names = "--learn-sigma", negatable = true, description = "DiT, PixArt: output twice the input channels.")
     Boolean learnSigma;
+
+    @Option(names = "--text-tokens", paramLabel = "N", description = "PixArt: text tokens per prompt.")
+    Integer textTokens;
+
+    @Option(names = "--text-width", paramLabel = "N", description = "PixArt: width of a text token embedding.")
+    Integer textWidth;
 
     @Option(names = "--qkv-bias", negatable = true, description = "U-ViT: bias on the qkv projection.")
     Boolean qkvBias;
@@ -106,7 +114,8 @@ final class BuildModelCommand implements Callable<Integer> {
             return switch (family) {
                 case "dit" -> dit();
                 case "uvit" -> uvit();
-                default -> throw new UsageException("unknown model family '" + family + "' (choose dit or uvit)");
+                case "pixart" -> pixart();
+                default -> throw new UsageException("unknown model family '" + family + "' (choose dit, uvit or pixart)");
             };
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -114,7 +123,8 @@ final class BuildModelCommand implements Callable<Integer> {
     }
 
     private DitConfig dit() throws UsageException {
-        rejectOptions("DiT", List.of(opt("--qkv-bias", qkvBias), opt("--time-mlp", timeMlp), opt("--final-conv", finalConv)));
+        rejectOptions("DiT", List.of(opt("--qkv-bias", qkvBias), opt("--time-mlp", timeMlp), opt("--final-conv", finalConv),
+                opt("--text-tokens", textTokens), opt("--text-width", textWidth)));
         DitConfig p = switch (preset) {
             case "tiny" -> DitConfig.TINY;
             case "fmnist" -> DitConfig.FMNIST;
@@ -127,7 +137,8 @@ final class BuildModelCommand implements Callable<Integer> {
     }
 
     private UvitConfig uvit() throws UsageException {
-        rejectOptions("U-ViT", List.of(opt("--learn-sigma", learnSigma)));
+        rejectOptions("U-ViT", List.of(opt("--learn-sigma", learnSigma), opt("--text-tokens", textTokens),
+                opt("--text-width", textWidth)));
         UvitConfig p = switch (preset) {
             case "tiny" -> UvitConfig.TINY;
             case "fmnist" -> UvitConfig.FMNIST;
@@ -138,6 +149,19 @@ final class BuildModelCommand implements Callable<Integer> {
                 or(hidden, p.hidden()), or(depth, p.depth()), or(heads, p.heads()), or(mlpRatio, p.mlpRatio()),
                 or(qkvBias, p.qkvBias()), or(classes, p.classes()), or(timeMlp, p.timeTokenMlp()),
                 or(finalConv, p.finalConv()));
+    }
+
+    private PixArtConfig pixart() throws UsageException {
+        rejectOptions("PixArt", List.of(opt("--classes", classes), opt("--qkv-bias", qkvBias), opt("--time-mlp", timeMlp),
+                opt("--final-conv", finalConv)));
+        PixArtConfig p = switch (preset) {
+            case "tiny" -> PixArtConfig.TINY;
+            case "xl" -> PixArtConfig.XL_2;
+            default -> throw new UsageException("unknown PixArt preset '" + preset + "' (choose tiny or xl)");
+        };
+        return new PixArtConfig(or(inputSize, p.inputSize()), or(patch, p.patch()), or(inChannels, p.inChannels()),
+                or(hidden, p.hidden()), or(depth, p.depth()), or(heads, p.heads()), or(mlpRatio, p.mlpRatio()),
+                or(textTokens, p.textTokens()), or(textWidth, p.textWidth()), or(learnSigma, p.learnSigma()));
     }
 
     private record Given(String option, Object value) {
