@@ -115,7 +115,8 @@ final class BuildModelCommand implements Callable<Integer> {
                 case "dit" -> dit();
                 case "uvit" -> uvit();
                 case "pixart" -> pixart();
-                default -> throw new UsageException("unknown model family '" + family + "' (choose dit, uvit or pixart)");
+                default -> throw new UsageException("unknown model family '" + family
+                        + "' (choose dit or uvit for a class-conditional model, pixart for a text-conditioned one)");
             };
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());

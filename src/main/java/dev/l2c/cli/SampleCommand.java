@@ -269,8 +269,8 @@ final class SampleCommand implements Callable<Integer> {
             }
             noiseSource = BatchedSampling.fromArray(a.asFloats(), per, noise);
         } else {
-            n = labels != null ? labels.length : prompts != null && count == null ? prompts.size()
-                    : (count == null ? 8 : count);
+            n = labels != null ? labels.length : count != null ? count
+                    : prompts != null ? prompts.size() : embeddings != null ? embeddingRows() : 8;
             noiseSource = BatchedSampling.gaussian(noiseOptions.seed(), per);
         }
         if (labels != null && labels.length == 0) {
@@ -279,7 +279,7 @@ final class SampleCommand implements Callable<Integer> {
         if (labels != null && labels.length != n) {
             throw new UsageException("--labels gives " + labels.length + " labels but there are " + n + " images");
         }
-        if (labels != null) {
+        if (labels != null && !card.textConditioned()) {
             for (long label : labels) {
                 if (label < 0 || label >= card.classes()) {
                     throw new UsageException("label " + label + " is outside 0.." + (card.classes() - 1));
@@ -401,6 +401,12 @@ final class SampleCommand implements Callable<Integer> {
             }
             return src;
         }
+    }
+
+    /** Images the --embeddings file holds: its first dimension when it is [n, tokens, width], else 1. */
+    private long embeddingRows() throws L2cException {
+        long[] shape = Npy.read(embeddings).shape();
+        return shape.length == 3 ? shape[0] : 1;
     }
 
     /** The folder the text encoder is read from: the package folder, or the model's. */

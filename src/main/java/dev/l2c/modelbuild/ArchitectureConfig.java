@@ -10,13 +10,13 @@ import dev.l2c.modelcard.ModelCard;
  */
 public sealed interface ArchitectureConfig permits DitConfig, UvitConfig, PixArtConfig {
 
-    /** The card's family: "dit" or "uvit". */
+    /** The card's family: "dit", "uvit" or "pixart". */
     String family();
 
     /** A short human-readable description, e.g. "DiT (hidden 1152, depth 28, 16 heads, patch 2, 32x32x4)". */
     String describe();
 
-    /** Transformer blocks; the model has two cacheable layers (attention, MLP) per block. */
+    /** Transformer blocks; two cacheable layers (attention, MLP) per block, three for PixArt-α (with cross-attention). */
     int blocks();
 
     /** Float32 elements of all weights together (the initializers of the built graph). */
@@ -34,7 +34,7 @@ public sealed interface ArchitectureConfig permits DitConfig, UvitConfig, PixArt
     /** Element type of the timestep input {@code t}: int64 for DiT, float32 for U-ViT, as in the demo exports. */
     DataType timestepType();
 
-    /** Number of real classes; the label embedding has one more row, the null class for guidance. */
+    /** Number of real classes (the label embedding has one more row, the null class for guidance); 0 for a text model. */
     int classes();
 
     /**

@@ -1,9 +1,10 @@
 /**
- * Builds architecture-faithful ONNX graphs of the DiT and U-ViT families at any size with seeded
- * random weights: {@link dev.l2c.modelbuild.ModelBuilder} writes a model folder (graph, external-data
- * weights, model card) from a {@link dev.l2c.modelbuild.DitConfig} or
- * {@link dev.l2c.modelbuild.UvitConfig}, whose presets include the demo models' shapes and the
- * published DiT-XL/2 and U-ViT-H/2.
+ * Builds architecture-faithful ONNX graphs of the DiT, U-ViT and PixArt-α families at any size with
+ * seeded random weights: {@link dev.l2c.modelbuild.ModelBuilder} writes a model folder (graph,
+ * external-data weights, model card) from a {@link dev.l2c.modelbuild.DitConfig},
+ * {@link dev.l2c.modelbuild.UvitConfig} or {@link dev.l2c.modelbuild.PixArtConfig} (text-conditioned:
+ * adaLN-single, ungated cross-attention), whose presets include the demo models' shapes and the
+ * published DiT-XL/2, U-ViT-H/2 and PixArt-α-XL/2.
  *
  * <p>The graphs compute what the PyTorch modules of ../shared/tools/demo_models.py compute and are
  * spelled with the operators the TorchScript exporter emits for them (opset 17), so the layer

@@ -1,6 +1,8 @@
 package dev.l2c.runtime;
 
 import dev.l2c.cli.Main;
+import dev.l2c.modelcard.LoadedModel;
+import dev.l2c.conditioning.Conditions;
 import dev.l2c.io.Npy;
 import dev.l2c.testing.OrtTesting;
 import org.junit.jupiter.api.Assumptions;
@@ -95,5 +97,44 @@ class NodeExamplesTest {
             }
         }
         System.out.println("Node.js examples vs l2c sample: " + String.join("; ", report));
+    }
+    @Test
+    void nodeRunsATextConditionedLinkedPackageFromEmbeddings(@TempDir Path tmp) throws Exception {
+        assumeNode();
+        // users of other runtimes bring their own text encoder: here its output is the card's encoder's
+        Path model = Path.of("onnx-models/text_dit_fmnist.onnx");
+        LoadedModel m = LoadedModel.load(model, null, null);
+        List<String> prompts = List.of("a small sneaker, upside down", "a bag, inverted");
+        Conditions text;
+        Conditions negative;
+        try (PromptEncoder encoder = PromptEncoder.open(m.card(), model.toAbsolutePath().getParent(), model)) {
+            text = encoder.encode(prompts);
+            negative = encoder.unconditional(null, prompts.size());
+        }
+        int tokens = text.tokens();
+        int width = text.width();
+        Npy.writeFloats(tmp.resolve("text.npy"), text.text(), 2, tokens, width);
+        Npy.writeFloats(tmp.resolve("mask.npy"), text.mask(), 2, tokens);
+        Npy.writeFloats(tmp.resolve("neg.npy"), negative.text(), 2, tokens, width);
+        Npy.writeFloats(tmp.resolve("negmask.npy"), negative.mask(), 2, tokens);
+        Path noise = tmp.resolve("noise.npy");
+        Npy.writeFloats(noise, OrtTesting.randomFloats(29, 2, 1, 28, 28).data(), 2, 1, 28, 28);
+        Path schedule = tmp.resolve("fora.json");
+        assertEquals(0, Main.run("schedule", "baseline", "fora", "--interval", "2", "--nfe", "20", "--layers", "24",
+                "-o", schedule.toString()));
+        Path pkg = tmp.resolve("text-linked");
+        assertEquals(0, Main.run("compile", model.toString(), "--schedule", schedule.toString(), "--link", "-o", pkg.toString()));
+        Path ours = tmp.resolve("l2c.npy");
+        assertEquals(0, Main.run("sample", pkg.toString(), "--noise", noise.toString(), "--prompt", prompts.get(0),
+                "--prompt", prompts.get(1), "--cfg", "3", "--quiet", "--npy", ours.toString()));
+        Path theirs = tmp.resolve("node.npy");
+        String files = String.join(",", List.of("text.npy", "mask.npy", "neg.npy", "negmask.npy").stream()
+                .map(f -> tmp.resolve(f).toAbsolutePath().toString()).toList());
+        Result r = run(List.of("node", "run_linked.js", pkg.toAbsolutePath().toString(), noise.toAbsolutePath().toString(),
+                files, "3", theirs.toAbsolutePath().toString()), EXAMPLES);
+        assertEquals(0, r.exit, "node run_linked.js failed: " + r.output);
+        float diff = OrtTesting.maxAbsDiff(Npy.read(ours).asFloats(), Npy.read(theirs).asFloats());
+        System.out.printf("Node.js with embeddings vs l2c sample --prompt: max|d| = %.3g%n", diff);
+        assertTrue(diff <= TOLERANCE, "node with embeddings vs l2c sample: max |Δ| = " + diff);
     }
 }
