@@ -4,9 +4,13 @@ import dev.l2c.error.L2cException;
 import dev.l2c.io.Progress;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
+import dev.l2c.pkg.PackageFiles;
 import dev.l2c.pkg.PackageManifest;
+import dev.l2c.runtime.PromptEncoder;
 import dev.l2c.runtime.SampleGenerator;
 import dev.l2c.runtime.SampleRun;
+
+import java.util.List;
 
 /**
  * A package opened in one JVM: its ONNX Runtime sessions (weights mapped once), shared by every task
@@ -19,6 +23,8 @@ import dev.l2c.runtime.SampleRun;
 final class OpenPackage implements AutoCloseable {
     private final CompiledPackage pkg;
     private final SampleGenerator generator;
+    /** A text-conditioned package's text encoder, opened at its first prompt. */
+    private PromptEncoder encoder;
 
     OpenPackage(CompiledPackage pkg, SampleGenerator generator) {
         this.pkg = pkg;
@@ -30,6 +36,14 @@ final class OpenPackage implements AutoCloseable {
         try (Progress quiet = Progress.start("spark", generator.evaluations(), false)) {
             return generator.generate(request, quiet).samples();
         }
+    }
+
+    /** A request of {@code prompts} (one per image), guided against the card's null condition. */
+    synchronized SampleRun.Request promptRequest(float[] noise, List<String> prompts, float scale) throws L2cException {
+        if (encoder == null) {
+            encoder = PromptEncoder.open(card(), pkg.folder(), pkg.folder().resolve(PackageFiles.MANIFEST));
+        }
+        return new SampleRun.Request(noise, encoder.encode(prompts), encoder.unconditional(null, prompts.size()), scale);
     }
 
     ModelCard card() {
@@ -45,5 +59,8 @@ final class OpenPackage implements AutoCloseable {
     @Override
     public synchronized void close() {
         generator.close();
+        if (encoder != null) {
+            encoder.close();
+        }
     }
 }

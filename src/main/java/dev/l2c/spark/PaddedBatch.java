@@ -36,7 +36,9 @@ final class PaddedBatch {
         float scale = requests.get(0).guidanceScale();
         int per = pkg.card().sampleElements();
         float[] noise = new float[Math.multiplyExact(size, per)];
+        boolean text = pkg.card().textConditioned();
         long[] labels = new long[size];
+        List<String> prompts = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
             SampleRequest r = requests.get(i < requests.size() ? i : 0);
             if (Float.floatToIntBits(r.guidanceScale()) != Float.floatToIntBits(scale)) {
@@ -47,12 +49,16 @@ final class PaddedBatch {
             } else {
                 System.arraycopy(noise, 0, noise, i * per, per);
             }
-            labels[i] = r.label();
+            if (text) {
+                prompts.add(r.prompt());
+            } else {
+                labels[i] = r.label();
+            }
         }
         List<Outcome> outcomes = new ArrayList<>(requests.size());
         float[] samples;
         try {
-            samples = pkg.generate(new SampleRun.Request(noise, labels, scale));
+            samples = pkg.generate(text ? pkg.promptRequest(noise, prompts, scale) : new SampleRun.Request(noise, labels, scale));
         } catch (L2cException e) {
             for (SampleRequest r : requests) {
                 outcomes.add(new Outcome(r, null, "request " + r.id() + ": " + e.getMessage()));

@@ -105,15 +105,16 @@ final class PartitionSampler implements MapPartitionsFunction<Row, Row> {
             // by position (SampleTables.REQUESTS): the rows Spark hands a Java function carry no schema
             Long id = r.isNullAt(0) ? null : r.getLong(0);
             Integer label = r.isNullAt(1) ? null : r.getInt(1);
-            Long seed = r.isNullAt(2) ? null : r.getLong(2);
-            Float scale = r.isNullAt(3) ? null : r.getFloat(3);
-            String error = r.isNullAt(4) ? null : r.getString(4);
+            String prompt = r.isNullAt(2) ? null : r.getString(2);
+            Long seed = r.isNullAt(3) ? null : r.getLong(3);
+            Float scale = r.isNullAt(4) ? null : r.getFloat(4);
+            String error = r.isNullAt(5) ? null : r.getString(5);
             if (error != null) {
                 errors++;
-                ready.add(outputRow(id, label, seed, scale, null, null, error));
+                ready.add(outputRow(id, label, prompt, seed, scale, null, null, error));
                 return;
             }
-            SampleRequest request = new SampleRequest(id, label, seed, scale);
+            SampleRequest request = new SampleRequest(id, label, prompt, seed, scale);
             List<SampleRequest> same = waiting.computeIfAbsent(Float.floatToIntBits(request.guidanceScale()),
                     k -> new ArrayList<>(batch));
             same.add(request);
@@ -132,7 +133,7 @@ final class PartitionSampler implements MapPartitionsFunction<Row, Row> {
                 SampleRequest q = o.request();
                 if (o.error() != null) {
                     errors++;
-                    ready.add(outputRow(q.id(), q.label(), q.seed(), q.guidanceScale(), null, null, o.error()));
+                    ready.add(outputRow(q.id(), q.label(), q.prompt(), q.seed(), q.guidanceScale(), null, null, o.error()));
                     continue;
                 }
                 byte[] png = store.png || pngFolder != null ? ImageGrid.imagePng(o.sample(), 0, card.channels(),
@@ -141,14 +142,16 @@ final class PartitionSampler implements MapPartitionsFunction<Row, Row> {
                     pngFolder.write(q.id(), png);
                 }
                 images++;
-                ready.add(outputRow(q.id(), q.label(), q.seed(), q.guidanceScale(), o.sample(), png, null));
+                ready.add(outputRow(q.id(), q.label(), q.prompt(), q.seed(), q.guidanceScale(), o.sample(), png, null));
             }
         }
 
-        private Row outputRow(Long id, Integer label, Long seed, Float scale, float[] sample, byte[] png, String error) {
-            List<Object> values = new ArrayList<>(8);
+        private Row outputRow(Long id, Integer label, String prompt, Long seed, Float scale, float[] sample, byte[] png,
+                              String error) {
+            List<Object> values = new ArrayList<>(9);
             values.add(id);
             values.add(label);
+            values.add(prompt);
             values.add(seed);
             values.add(scale);
             values.add(scheduleSha256);

@@ -12,7 +12,7 @@ import java.util.Locale;
  * that says what is wrong with which column. A bad row is a row of the output with its error, never a
  * failed job.
  *
- * <p>Input columns, in this order: {@code id, label, seed, guidance_scale} (text; an empty guidance
+ * <p>Input columns, in this order: {@code id, label, prompt, seed, guidance_scale} (text; an empty guidance
  * scale takes the job's), {@code _corrupt_record} (a line the reader could not parse, or null) and
  * {@code copies} (how many rows share this id). They are read by position: the rows Spark hands a Java
  * function carry no schema.
@@ -23,7 +23,11 @@ final class RequestParser implements MapFunction<Row, Row> {
     /** How much of a bad value an error quotes. */
     private static final int QUOTE_MAX = 40;
 
+    /** Longest prompt a row may give: the text encoder reads a few words, a megabyte is a mistake. */
+    static final int PROMPT_MAX = 1000;
+
     private final int classes;
+    private final boolean text;
     private final float defaultScale;
     private final boolean unguidedOnly;
 
@@ -33,7 +37,15 @@ final class RequestParser implements MapFunction<Row, Row> {
      * @param unguidedOnly the package samples with scale 1 only (linked without guidance)
      */
     RequestParser(int classes, float defaultScale, boolean unguidedOnly) {
+        this(classes, false, defaultScale, unguidedOnly);
+    }
+
+    /**
+     * @param text a text-conditioned package: rows give a prompt and no label (classes is then unused)
+     */
+    RequestParser(int classes, boolean text, float defaultScale, boolean unguidedOnly) {
         this.classes = classes;
+        this.text = text;
         this.defaultScale = defaultScale;
         this.unguidedOnly = unguidedOnly;
     }
@@ -49,29 +61,48 @@ final class RequestParser implements MapFunction<Row, Row> {
     public Row call(Row raw) {
         Long id = null;
         Integer label = null;
+        String prompt = null;
         Long seed = null;
         Float scale = null;
         try {
-            String corrupt = text(raw, 4);
+            String corrupt = text(raw, 5);
             if (corrupt != null) {
                 throw new BadValue("the line cannot be read as a request: " + quote(corrupt));
             }
             id = integer(SampleTables.ID, text(raw, 0));
-            long copies = raw.getLong(5);
+            long copies = raw.getLong(6);
             if (copies > 1) {
                 throw new BadValue("the id appears " + copies + " times in the requests; ids must be unique");
             }
-            long l = integer(SampleTables.LABEL, text(raw, 1));
-            if (l < 0 || l >= classes) {
-                throw new BadValue("label " + l + " is outside 0.." + (classes - 1));
+            String labelText = text(raw, 1);
+            String promptText = text(raw, 2);
+            if (text) {
+                if (labelText != null && !labelText.isBlank()) {
+                    throw new BadValue("the package is text-conditioned: give a prompt, not label " + quote(labelText));
+                }
+                if (promptText == null || promptText.isBlank()) {
+                    throw new BadValue("prompt is missing (the package is text-conditioned)");
+                }
+                if (promptText.length() > PROMPT_MAX) {
+                    throw new BadValue("prompt " + quote(promptText) + " is longer than " + PROMPT_MAX + " characters");
+                }
+                prompt = promptText;
+            } else {
+                if (promptText != null && !promptText.isBlank()) {
+                    throw new BadValue("the package is class-conditional: give a label, not prompt " + quote(promptText));
+                }
+                long l = integer(SampleTables.LABEL, labelText);
+                if (l < 0 || l >= classes) {
+                    throw new BadValue("label " + l + " is outside 0.." + (classes - 1));
+                }
+                label = (int) l;
             }
-            label = (int) l;
-            seed = integer(SampleTables.SEED, text(raw, 2));
-            scale = guidanceScale(text(raw, 3));
-            return RowFactory.create(id, label, seed, scale, null);
+            seed = integer(SampleTables.SEED, text(raw, 3));
+            scale = guidanceScale(text(raw, 4));
+            return RowFactory.create(id, label, prompt, seed, scale, null);
         } catch (BadValue e) {
             String which = id == null ? "request without a usable id" : "request " + id;
-            return RowFactory.create(id, label, seed, scale, which + ": " + e.getMessage());
+            return RowFactory.create(id, label, prompt, seed, scale, which + ": " + e.getMessage());
         }
     }
 

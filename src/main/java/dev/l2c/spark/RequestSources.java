@@ -37,7 +37,7 @@ import static org.apache.spark.sql.functions.trim;
 final class RequestSources {
     /** Formats of a request table. */
     static final List<String> FORMATS = List.of("csv", "json", "parquet");
-    private static final List<String> REQUIRED = List.of(SampleTables.ID, SampleTables.LABEL, SampleTables.SEED);
+    private static final List<String> REQUIRED = List.of(SampleTables.ID, SampleTables.SEED);
 
     private RequestSources() {
     }
@@ -51,8 +51,17 @@ final class RequestSources {
         long[] cycle = labels != null ? labels.clone() : null;
         // spark.range gives each partition a contiguous, ascending run of ids: already in the order wanted
         return spark.range(0, n, 1, partitions).map((MapFunction<Long, Row>) i -> RowFactory.create(i,
-                (int) (cycle != null ? cycle[(int) (i % cycle.length)] : i % classes), SampleRequest.rowSeed(baseSeed, i),
-                scale, null), Encoders.row(SampleTables.REQUESTS));
+                (int) (cycle != null ? cycle[(int) (i % cycle.length)] : i % classes), null,
+                SampleRequest.rowSeed(baseSeed, i), scale, null), Encoders.row(SampleTables.REQUESTS));
+    }
+
+    /** As {@link #fromCount} for a text-conditioned package: row i has prompt {@code prompts[i mod size]}. */
+    static Dataset<Row> fromCountWithPrompts(SparkSession spark, long n, int partitions, long baseSeed,
+                                             List<String> prompts, float scale) {
+        String[] cycle = prompts.toArray(String[]::new);
+        return spark.range(0, n, 1, partitions).map((MapFunction<Long, Row>) i -> RowFactory.create(i, null,
+                cycle[(int) (i % cycle.length)], SampleRequest.rowSeed(baseSeed, i), scale, null),
+                Encoders.row(SampleTables.REQUESTS));
     }
 
     /** The format of a request table: {@code format}, or the file name's extension. */
@@ -75,24 +84,31 @@ final class RequestSources {
     }
 
     /** The table's columns as text plus {@code copies} and {@code _corrupt_record}, as RequestParser reads them. */
-    static Dataset<Row> readTable(SparkSession spark, String file, String format) throws InvalidInputException {
+    static Dataset<Row> readTable(SparkSession spark, String file, String format, boolean text)
+            throws InvalidInputException {
         Dataset<Row> table = switch (format) {
             // every column as text: values are checked row by row, and a bad one fails its row only
             case "csv" -> spark.read().option("header", "true").option("inferSchema", "false").csv(file);
-            case "json" -> spark.read().schema(textColumns(List.of(SampleTables.ID, SampleTables.LABEL, SampleTables.SEED,
-                    SampleTables.GUIDANCE_SCALE, RequestParser.CORRUPT_RECORD)))
+            case "json" -> spark.read().schema(textColumns(List.of(SampleTables.ID, SampleTables.LABEL, SampleTables.PROMPT,
+                    SampleTables.SEED, SampleTables.GUIDANCE_SCALE, RequestParser.CORRUPT_RECORD)))
                     .option("columnNameOfCorruptRecord", RequestParser.CORRUPT_RECORD).json(file);
             case "parquet" -> spark.read().parquet(file);
             default -> throw new IllegalArgumentException("format " + format);
         };
         List<String> columns = Arrays.stream(table.columns()).map(c -> c.toLowerCase(Locale.ROOT)).toList();
-        for (String required : REQUIRED) {
-            if (!columns.contains(required)) {
-                throw new InvalidInputException(Path.of(file), "the request table has no column '" + required
-                        + "' (it has " + String.join(", ", table.columns()) + "); it needs id, label, seed and "
-                        + "optionally guidance_scale");
+        List<String> required = new java.util.ArrayList<>(REQUIRED);
+        required.add(1, text ? SampleTables.PROMPT : SampleTables.LABEL);
+        for (String column : required) {
+            if (!columns.contains(column)) {
+                throw new InvalidInputException(Path.of(file), "the request table has no column '" + column
+                        + "' (it has " + String.join(", ", table.columns()) + "); it needs id, "
+                        + (text ? "prompt" : "label") + ", seed and optionally guidance_scale");
             }
         }
+        Column label = columns.contains(SampleTables.LABEL)
+                ? col(SampleTables.LABEL).cast(DataTypes.StringType) : lit(null).cast(DataTypes.StringType);
+        Column prompt = columns.contains(SampleTables.PROMPT)
+                ? col(SampleTables.PROMPT).cast(DataTypes.StringType) : lit(null).cast(DataTypes.StringType);
         Column scale = columns.contains(SampleTables.GUIDANCE_SCALE)
                 ? col(SampleTables.GUIDANCE_SCALE).cast(DataTypes.StringType) : lit(null).cast(DataTypes.StringType);
         Column corrupt = columns.contains(RequestParser.CORRUPT_RECORD)
@@ -103,7 +119,7 @@ final class RequestSources {
                 .cast(DataTypes.StringType), trim(id));
         // in the order RequestParser reads them
         return table.select(id.as(SampleTables.ID),
-                col(SampleTables.LABEL).cast(DataTypes.StringType).as(SampleTables.LABEL),
+                label.as(SampleTables.LABEL), prompt.as(SampleTables.PROMPT),
                 col(SampleTables.SEED).cast(DataTypes.StringType).as(SampleTables.SEED),
                 scale.as(SampleTables.GUIDANCE_SCALE), corrupt.as(RequestParser.CORRUPT_RECORD),
                 count(lit(1)).over(Window.partitionBy(idKey)).as(RequestParser.COPIES));

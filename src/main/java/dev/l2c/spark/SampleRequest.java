@@ -1,13 +1,18 @@
 package dev.l2c.spark;
 
 /**
- * One image to generate: its id, class label, the seed of its initial noise and its guidance scale. The
+ * One image to generate: its id, class label (class-conditional package) or prompt (text-conditioned), the seed of its initial noise and its guidance scale. The
  * noise is {@code InitialNoise.gaussian(seed, C·H·W)}, a function of the seed alone, so a row's sample
  * does not depend on where it runs, with whom it is batched, or how often its task is retried (given
  * the job's batch size and intra-op threads, see {@link PaddedBatch}); it is the noise {@code l2c sample
  * --seed SEED -n 1} starts from.
  */
-record SampleRequest(long id, int label, long seed, float guidanceScale) {
+record SampleRequest(long id, Integer label, String prompt, long seed, float guidanceScale) {
+
+    /** A class-conditional package's request. */
+    SampleRequest(long id, int label, long seed, float guidanceScale) {
+        this(id, label, null, seed, guidanceScale);
+    }
 
     /**
      * The seed of row {@code i} of a job that was given a count and a base seed: the {@code i}-th output

@@ -14,6 +14,8 @@ import java.util.List;
 final class SampleTables {
     static final String ID = "id";
     static final String LABEL = "label";
+    /** A text-conditioned package's prompt (encoded by the text encoder the package carries). */
+    static final String PROMPT = "prompt";
     static final String SEED = "seed";
     static final String GUIDANCE_SCALE = "guidance_scale";
     static final String SCHEDULE_SHA256 = "schedule_sha256";
@@ -26,6 +28,7 @@ final class SampleTables {
     static final StructType REQUESTS = new StructType(new StructField[]{
             DataTypes.createStructField(ID, DataTypes.LongType, true),
             DataTypes.createStructField(LABEL, DataTypes.IntegerType, true),
+            DataTypes.createStructField(PROMPT, DataTypes.StringType, true),
             DataTypes.createStructField(SEED, DataTypes.LongType, true),
             DataTypes.createStructField(GUIDANCE_SCALE, DataTypes.FloatType, true),
             DataTypes.createStructField(ERROR, DataTypes.StringType, true)});
@@ -47,11 +50,11 @@ final class SampleTables {
     }
 
     /**
-     * The output table: id, label, seed, guidance_scale, schedule_sha256, then sample (array of float,
+     * The output table: id, label, prompt, seed, guidance_scale, schedule_sha256, then sample (array of float,
      * [C, H, W] in C order) and/or png (the image's PNG file), then error.
      */
     static StructType output(Store store) {
-        List<StructField> fields = new ArrayList<>(List.of(REQUESTS.fields()).subList(0, 4));
+        List<StructField> fields = new ArrayList<>(List.of(REQUESTS.fields()).subList(0, 5));
         fields.add(DataTypes.createStructField(SCHEDULE_SHA256, DataTypes.StringType, false));
         if (store.array) {
             fields.add(DataTypes.createStructField(SAMPLE, DataTypes.createArrayType(DataTypes.FloatType, false), true));

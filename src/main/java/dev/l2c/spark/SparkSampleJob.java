@@ -8,6 +8,7 @@ import dev.l2c.error.InvalidInputException;
 import dev.l2c.error.L2cException;
 import dev.l2c.error.OutputException;
 import dev.l2c.error.UsageException;
+import dev.l2c.modelcard.Conditioning;
 import dev.l2c.modelcard.ModelCard;
 import dev.l2c.pkg.CompiledPackage;
 import dev.l2c.pkg.PackageFiles;
@@ -30,6 +31,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -88,18 +90,26 @@ public final class SparkSampleJob implements Callable<Integer> {
         }
 
         Partitioned partitioned(SparkSession spark, ModelCard card, float scale, boolean unguidedOnly, long[] labels,
-                                long seed, String format, Integer partitions) throws L2cException {
+                                List<String> prompts, long seed, String format, Integer partitions) throws L2cException {
+            boolean text = card.textConditioned();
             if (count != null) {
-                checkLabels(labels, card);
                 int p = partitions != null ? partitions : defaultPartitions(spark, count);
+                if (text) {
+                    List<String> use = prompts != null ? prompts : ((Conditioning.TextTokens) card.conditioning()).prompts();
+                    if (use.isEmpty()) {
+                        throw new UsageException("the package is text-conditioned: give --prompt TEXT");
+                    }
+                    return new Partitioned(RequestSources.fromCountWithPrompts(spark, count, p, seed, use, scale), count, p);
+                }
+                checkLabels(labels, card);
                 return new Partitioned(RequestSources.fromCount(spark, count, p, seed, labels, card.classes(), scale),
                         count, p);
             }
-            Dataset<Row> raw = RequestSources.readTable(spark, table, RequestSources.format(table, format));
+            Dataset<Row> raw = RequestSources.readTable(spark, table, RequestSources.format(table, format), text);
             long rows = raw.count();
             int p = partitions != null ? partitions : defaultPartitions(spark, rows);
-            return new Partitioned(RequestSources.fromTable(raw, new RequestParser(card.classes(), scale, unguidedOnly), p),
-                    rows, p);
+            return new Partitioned(RequestSources.fromTable(raw, new RequestParser(text ? 0 : card.classes(), text, scale,
+                    unguidedOnly), p), rows, p);
         }
     }
 
@@ -110,6 +120,10 @@ public final class SparkSampleJob implements Callable<Integer> {
     @Option(names = "--labels", split = ",", paramLabel = "L,L,...", description = "With --count: labels, cycled over "
             + "the rows (default: 0,1,2,... through the classes).")
     long[] labels;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "With --count and a text-conditioned package: a "
+            + "prompt, repeat for several, cycled over the rows (default: the card's prompts).")
+    List<String> prompts;
 
     @Option(names = "--format", paramLabel = "csv|json|parquet", description = "Format of --requests (default: from "
             + "the file name).")
@@ -237,7 +251,13 @@ public final class SparkSampleJob implements Callable<Integer> {
         float scale = manifest.guidanceScale(cfg, pkg.folder());
         checkOutputs(spark);
         int b = batch != null ? batch : defaultBatch(manifest, scale != 1f);
-        Requests.Partitioned checked = requests.partitioned(spark, card, scale, unguidedOnly, labels, seed, format,
+        if (card.textConditioned() && labels != null) {
+            throw new UsageException("the package is text-conditioned: give --prompt TEXT, not --labels");
+        }
+        if (!card.textConditioned() && prompts != null) {
+            throw new UsageException("the package is class-conditional: give --labels, not --prompt");
+        }
+        Requests.Partitioned checked = requests.partitioned(spark, card, scale, unguidedOnly, labels, prompts, seed, format,
                 partitions);
         CollectionAccumulator<ExecutorTally> tallies = spark.sparkContext().collectionAccumulator("l2c images per task");
         PartitionSampler sampler = new PartitionSampler(location, ExecutorPackages.manifestSha256(pkg.folder()),
@@ -274,6 +294,9 @@ public final class SparkSampleJob implements Callable<Integer> {
         }
         if (requests.table != null && labels != null) {
             throw new UsageException("--labels is for --count; a request table gives each row's label");
+        }
+        if (requests.table != null && prompts != null) {
+            throw new UsageException("--prompt is for --count; a request table gives each row's prompt");
         }
         if (batch != null && (batch < 1 || batch > 4096)) {
             throw new UsageException("--batch must be between 1 and 4096, not " + batch);
