@@ -284,8 +284,39 @@ forecast50() {  # issue 23: the same comparison at DiT DDIM-50 (FD of 500 sample
   fi
 }
 
+TEXT=onnx-models/text_dit_fmnist.onnx
+
+text() {  # issue 26: the text demo (PixArt-style), DDIM-20 and DPM-Solver++(2S)-20: learned schedules against
+  # fewer steps, FORA, TaylorSeer, DeepCache (3 layers per block); FD of 500 samples on the card's 10 class
+  # prompts, caption adherence of 400 images (the 80 captions of the training grammar) per schedule
+  s=schedules
+  cache=${SAMPLE_CACHE:-target/sample-cache}
+  q="--images 2 --repeats 1 --warmup 0 --memory balanced --fd-batch 20 --sample-cache $cache --seed 1"
+  if [ "${RELEARN:-0}" = 1 ]; then
+    for r in 35 50; do
+      $L2C learn $TEXT --nfe 20 --budget 0.$r --quiet -o $s/text_dit_fmnist_ddim20_forecast_r$r.json
+      $L2C learn $TEXT --sampler dpm2s --nfe 20 --budget 0.$r --quiet -o $s/text_dit_fmnist_dpm2s20_forecast_r$r.json
+    done
+  fi
+  for sampler in ddim dpm2s; do
+    name=text_dit_fmnist_${sampler}20
+    $L2C bench $TEXT --suite --sampler $sampler --nfe 20 --remove 0.35,0.5 --fd 500 --adherence 400 $q \
+      --fd-only fewer-steps-r35,fewer-steps-r50,forecast-r35,forecast-r50,taylorseer-r35,taylorseer-r50,fora-r50,deepcache-r35 \
+      --schedule forecast-r35=$s/${name}_forecast_r35.json --schedule forecast-r50=$s/${name}_forecast_r50.json \
+      --out benchmarks/text/$sampler-20
+  done
+}
+
+pixart_speed() {  # issue 26: PixArt-alpha-XL/2 (builder, seeded weights), a 35 % schedule linked, 1 image, vs the plain loop
+  mkdir -p $XL
+  [ -f $XL/pixart-xl2/model.onnx ] || $L2C build-model pixart --preset xl -o $XL/pixart-xl2
+  $L2C schedule baseline random --nfe 20 --layers 84 --pattern dit-ddim --remove 0.35 -o $XL/pixart-random35.json
+  $L2C bench $XL/pixart-xl2/model.onnx --plain --nfe 20 --linked linked-random-r35=$XL/pixart-random35.json \
+    --images 1 --repeats 3 --warmup 1 --fd 0 --out benchmarks/text/pixart-xl2-speed
+}
+
 if [ $# -eq 0 ]; then
-  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast_uvit|forecast50|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|all" >&2
+  echo "usage: $0 core|learn|dit20|dit50|uvit20|fidelity|forecast|forecast_uvit|forecast50|forecast_speed|first_contact|jmh|package_open|xl|linked|spark|text|pixart_speed|all" >&2
   exit 2
 fi
 for s in "$@"; do

@@ -416,7 +416,8 @@ public final class Benchmark {
     }
 
     /**
-     * Generates {@code images} samples per configuration, image i captioned with caption i mod 80 of the
+     * Generates {@code images} samples per configuration (with --fd-only: those it names and the
+     * reference), image i captioned with caption i mod 80 of the
      * text demo's grammar ({@link CaptionAdherence#allCaptions}), from the same noise (seed + 2), and
      * scores them with the FD classifier. Only for a text-conditioned model whose encoder knows the grammar.
      */
@@ -451,8 +452,13 @@ public final class Benchmark {
         int batches = (images + s.fdBatch() - 1) / s.fdBatch();
         List<Prepared> prepared = new ArrayList<>();
         try (ClassifierFeatures classifier = ClassifierFeatures.open(ClassifierFeatures.DEFAULT_MODEL)) {
-            for (BenchConfig c : configs) {
-                prepared.add(prepare(model, c, s));
+            int reference = referenceIndex(configs, s.reference());
+            for (int i = 0; i < configs.size(); i++) {
+                // the configurations that get FD samples (--fd-only), the reference always
+                if (s.fdImages() > 0 && !s.generatesForQuality(configs.get(i).name(), i == reference)) {
+                    continue;
+                }
+                prepared.add(prepare(model, configs.get(i), s));
                 total += (long) batches * prepared.get(prepared.size() - 1).sampler.evaluations();
             }
             try (Progress progress = Progress.start("adherence samples", total, true)) {

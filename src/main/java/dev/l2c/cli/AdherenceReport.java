@@ -36,6 +36,29 @@ final class AdherenceReport {
         return b.toString();
     }
 
+    /** The same figures for results.json: one object per configuration. */
+    static com.fasterxml.jackson.databind.node.ArrayNode json(List<Benchmark.AdherenceResult> results, int referenceIndex) {
+        var array = new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode();
+        CaptionAdherence.Scores ref = results.get(referenceIndex).scores();
+        for (Benchmark.AdherenceResult r : results) {
+            var o = array.addObject();
+            CaptionAdherence.Scores s = r.scores();
+            o.put("schedule", r.config());
+            o.put("images", s.images());
+            o.put("class_accuracy", s.classAccuracy());
+            double[] d = pairedDifference(s.classCorrect(), ref.classCorrect());
+            o.put("class_accuracy_vs_reference", d[0]);
+            o.put("class_accuracy_vs_reference_low", d[1]);
+            o.put("class_accuracy_vs_reference_high", d[2]);
+            for (int a = 0; a < CaptionAdherence.ATTRIBUTES.size(); a++) {
+                String key = CaptionAdherence.ATTRIBUTES.get(a).replace(' ', '_');
+                o.put(key + "_hit_rate", s.hitRate(a));
+                o.put(key + "_false_alarm_rate", s.falseAlarmRate(a));
+            }
+        }
+        return array;
+    }
+
     /** Mean of (a_i − b_i) and its normal 95 % interval. */
     static double[] pairedDifference(boolean[] a, boolean[] b) {
         int n = a.length;

@@ -218,13 +218,26 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchResult> results = Benchmark.run(m, configs, settings);
         String md = BenchReport.markdown(m, settings, results);
         if (adherenceImages > 0) {
-            int ref = Benchmark.referenceIndex(configs, reference);
-            md += AdherenceReport.markdown(Benchmark.adherence(m, configs, settings, adherenceImages), ref);
+            List<Benchmark.AdherenceResult> adherence = Benchmark.adherence(m, configs, settings, adherenceImages);
+            String refName = configs.get(Benchmark.referenceIndex(configs, reference)).name();
+            int ref = 0;
+            for (int i = 0; i < adherence.size(); i++) {
+                if (adherence.get(i).config().equals(refName)) {
+                    ref = i;
+                }
+            }
+            md += AdherenceReport.markdown(adherence, ref);
+            adherenceResults = adherence;
+            adherenceReference = ref;
         }
         System.out.print(md);
         writeResults(m, settings, results, md);
         return 0;
     }
+
+    /** The adherence of each configuration, when --adherence ran, and the reference's place among them. */
+    private List<Benchmark.AdherenceResult> adherenceResults;
+    private int adherenceReference;
 
     private static String name(String nameAndFile, String option) throws UsageException {
         int eq = nameAndFile.indexOf('=');
@@ -297,6 +310,9 @@ final class BenchCommand implements Callable<Integer> {
     private void writeResults(LoadedModel m, Benchmark.Settings settings, List<BenchResult> results, String md)
             throws L2cException {
         ObjectNode json = BenchReport.json(m, settings, results);
+        if (adherenceResults != null) {
+            json.set("adherence", AdherenceReport.json(adherenceResults, adherenceReference));
+        }
         AtomicOutput.writeFile(out.resolve("results.md"), o -> o.write(md.getBytes(StandardCharsets.UTF_8)));
         AtomicOutput.writeFile(out.resolve("results.json"), o -> o.write(new ObjectMapper()
                 .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json)));

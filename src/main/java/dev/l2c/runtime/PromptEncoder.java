@@ -87,6 +87,9 @@ public final class PromptEncoder implements AutoCloseable {
         if (!(card.conditioning() instanceof Conditioning.TextTokens t)) {
             return ConditionSource.balancedLabels(card.classes());
         }
+        if (t.encoder() == null) {
+            return syntheticEmbeddings(t);
+        }
         if (t.prompts().isEmpty()) {
             throw new InvalidInputException(cardFile, "a text-conditioned card needs \"prompts\" in its conditioning"
                     + " for bench and learn to condition on");
@@ -97,6 +100,27 @@ public final class PromptEncoder implements AutoCloseable {
             return ConditionSource.cycling(prompts.conditions(0, n), prompts.unconditional(0, n), prompts.description());
         }
     }
+
+    /**
+     * For a card without a text encoder (a built full-size model, whose users bring T5 embeddings):
+     * {@value #SYNTHETIC_CONDITIONS} fixed conditions of seeded Gaussian embeddings, every token real,
+     * guided against the card's null condition. They exercise the graphs exactly as real embeddings
+     * would, so timings hold; sample quality means nothing on such a model anyway.
+     */
+    static ConditionSource syntheticEmbeddings(Conditioning.TextTokens t) {
+        int n = SYNTHETIC_CONDITIONS;
+        java.util.Random random = new java.util.Random(20261206L);
+        float[] text = new float[n * t.textElements()];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (float) random.nextGaussian();
+        }
+        float[] mask = new float[n * t.tokens()];
+        java.util.Arrays.fill(mask, 1f);
+        return ConditionSource.cycling(Conditions.text(text, mask, n, t.tokens(), t.width()), null,
+                "synthetic embeddings i mod " + n + " (seeded Gaussian; the card has no text encoder)");
+    }
+
+    static final int SYNTHETIC_CONDITIONS = 4;
 
     public WordTokenizer tokenizer() {
         return tokenizer;
