@@ -2,7 +2,9 @@
 // the cache tensors passed between them, classifier-free guidance and the sampler's update are all
 // described there (graph-compiler/README.md, "Writing your own runner"). No sampler is named here:
 // the per-step coefficients in the manifest are the sampler.
-// Usage: node run_stepwise.js PKG NOISE.npy LABELS SCALE OUT.npy
+// Usage: node run_stepwise.js PKG NOISE.npy CONDITION SCALE OUT.npy
+//   CONDITION: comma-separated class labels, or for a text-conditioned package (model.inputs.conditions)
+//   TEXT.npy,MASK.npy[,NEG_TEXT.npy,NEG_MASK.npy] as for run_linked.js
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,13 +25,31 @@ async function main([pkg, noiseFile, labelList, scaleText, outFile]) {
   const noise = readNpy(noiseFile);
   const [n, ...sampleDims] = noise.shape;
   const per = sampleDims.reduce((a, b) => a * b, 1);
-  const labels = labelList.split(',').map(Number);
-  if (labels.length !== n) throw new Error(`${labels.length} labels for ${n} images`);
   const scale = Number(scaleText);
-  const guided = scale !== 1; // guidance.layout: [z; z] with labels [y; null_label], conditional half first
+  const guided = scale !== 1; // guidance.layout: [z; z] with conditions [c; unconditional], conditional half first
   const batch = guided ? 2 * n : n;
-  const modelLabels = guided ? labels.concat(Array(n).fill(m.guidance.null_label)) : labels;
-  const { sample, timestep, label } = m.model.inputs;
+  const { sample, timestep, label, conditions } = m.model.inputs;
+  const conditionFeeds = {}; // the same at every step
+  if (conditions) {
+    // text: each condition input is [c; u]: the embeddings (and mask) of the prompts, then the unconditional ones
+    const files = labelList.split(',');
+    if (files.length !== conditions.length * (guided ? 2 : 1)) {
+      throw new Error(`give ${conditions.length * (guided ? 2 : 1)} comma-separated .npy files, not ${files.length}`);
+    }
+    conditions.forEach((c, i) => {
+      const a = readNpy(files[i]);
+      const u = guided ? readNpy(files[conditions.length + i]) : null;
+      const data = new Float32Array(a.data.length * (guided ? 2 : 1));
+      data.set(a.data);
+      if (guided) data.set(u.data, a.data.length);
+      conditionFeeds[c.name] = new ort.Tensor(c.dtype, data, [batch, ...a.shape.slice(1)]);
+    });
+  } else {
+    const labels = labelList.split(',').map(Number);
+    if (labels.length !== n) throw new Error(`${labels.length} labels for ${n} images`);
+    const modelLabels = guided ? labels.concat(Array(n).fill(m.guidance.null_label)) : labels;
+    conditionFeeds[label.name] = intTensor(label.dtype, modelLabels);
+  }
   const outName = m.model.output.name;
   // each model output row holds output.channels channels; the first noise_channels are epsilon
   const outRow = m.model.output.channels * (per / m.model.output.noise_channels);
@@ -49,7 +69,7 @@ async function main([pkg, noiseFile, labelList, scaleText, outFile]) {
     const feeds = {
       [sample.name]: new ort.Tensor('float32', x, [batch, ...sampleDims]),
       [timestep.name]: intTensor(timestep.dtype, Array(batch).fill(step.timestep)),
-      [label.name]: intTensor(label.dtype, modelLabels),
+      ...conditionFeeds,
     };
     for (const c of step.cache_inputs) feeds[c.name] = caches.get(`${c.layer}@${c.from_step}`);
     const fetches = [outName, ...step.cache_outputs.map((c) => c.name)];
