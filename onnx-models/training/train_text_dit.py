@@ -385,7 +385,42 @@ def export(ema, state, params, args):
     with open(path + ".tmp", "w") as f:
         json.dump(recipe, f, indent=1)
     os.replace(path + ".tmp", path)
+    write_card(recipe, os.path.join(args.out, "text_dit_fmnist.card.json"))
     print(f"exported {dit_path} and {enc_path}", flush=True)
+
+
+def write_card(recipe, path):
+    """The l2c model card (onnx-models/README.md, version 2): what the graphs cannot tell."""
+    card = {
+        "format": "l2c-model-card", "version": 2,
+        "name": "text_dit_fmnist", "family": "pixart",
+        "description": ("PixArt-alpha-style DiT (adaLN-single: a global timestep MLP plus a per-block scale_shift_table; "
+                        "gated self-attention, ungated cross-attention to the text tokens, gated MLP), patch 4 -> 49 tokens, "
+                        "hidden %d, depth %d, %d heads, %.2f M parameters; text-conditioned Fashion-MNIST with captions true "
+                        "of their images (class, small, upside down, inverted). Trained %d iterations at batch %d on the CPU "
+                        "(onnx-models/training/train_text_dit.py).")
+                       % (recipe["dim"], recipe["depth"], recipe["heads"], recipe["dit_parameters"] / 1e6,
+                          recipe["iterations"], recipe["batch"]),
+        "inputs": {"sample": "x", "timestep": "t"},
+        "output": "out", "timestep_type": "int64", "prediction": "epsilon", "learned_sigma": False,
+        "noise_schedule": {"type": "linear", "steps": 1000, "beta_start": 0.0001, "beta_end": 0.02},
+        "conditioning": {
+            "kind": "text",
+            "text": {"input": "text", "tokens": MAX_TOKENS, "width": recipe["text_dim"]},
+            "mask": {"input": "text_mask"},
+            "null_condition": "empty_prompt",
+            "text_encoder": {"model": "text_encoder_fmnist.onnx", "input": "ids", "text_output": "text",
+                             "mask_output": "text_mask",
+                             "tokenizer": {"kind": "words", "vocabulary": VOCAB, "pad": PAD, "bos": BOS, "unknown": UNK}},
+            # bench and learn condition on these: one plain prompt per class, so FD compares with the test set
+            "prompts": ["a " + c for c in CLASSES],
+        },
+        "image": {"channels": 1, "height": 28, "width": 28, "range": [-1.0, 1.0]},
+        "clip_x0": True, "default_sampler": "ddim", "default_cfg": 3.0,
+    }
+    with open(path + ".tmp", "w") as f:
+        json.dump(card, f, indent=2)
+    os.replace(path + ".tmp", path)
 
 
 def main():

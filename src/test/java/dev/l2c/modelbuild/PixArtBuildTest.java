@@ -99,6 +99,11 @@ class PixArtBuildTest {
             float[] w = model.onnx().graph().requireValue(name).initializer().toFloats();
             assertTrue(maxAbs(w) > 0.05f, name + " max |value| = " + maxAbs(w));
         }
+        // ONNX's own checker accepts the graph (its weights in the external-data file)
+        dev.l2c.testing.OnnxChecker.assumeAvailable();
+        java.util.Map<String, String> checked = dev.l2c.testing.OnnxChecker.check(
+                java.nio.file.Files.createDirectories(tmp.resolve("checker")), List.of(built.model().getParent()));
+        assertTrue(!checked.isEmpty() && checked.values().stream().allMatch(java.util.Objects::isNull), "checker: " + checked);
     }
 
     @Test
