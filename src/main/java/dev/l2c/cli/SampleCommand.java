@@ -359,6 +359,10 @@ final class SampleCommand implements Callable<Integer> {
             throw new UsageException(card.name() + " is text-conditioned: give --prompt TEXT or --embeddings FILE.npy,"
                     + " not --labels");
         }
+        if (embeddingsMask != null && embeddings == null || negativeEmbeddingsMask != null && negativeEmbeddings == null) {
+            throw new UsageException("a mask goes with its embeddings: --embeddings-mask needs --embeddings,"
+                    + " --negative-embeddings-mask needs --negative-embeddings");
+        }
         if (prompts != null && embeddings != null) {
             throw new UsageException("--prompt and --embeddings both give the condition: give one of them");
         }
@@ -380,8 +384,8 @@ final class SampleCommand implements Callable<Integer> {
                     negative = encoder.unconditional(null, 1);
                 }
             }
-            return ConditionSource.cycling(given, negative == null ? null : negative.cycle(given.batch()).slice(0,
-                    given.batch()), "embeddings from " + embeddings.getFileName());
+            ConditionSource fromFile = ConditionSource.cycling(given, null, "embeddings from " + embeddings.getFileName());
+            return negative == null ? fromFile : ConditionSource.withUnconditional(fromFile, negative);
         }
         List<String> use = prompts != null ? prompts : t.prompts();
         if (use.isEmpty()) {
@@ -395,11 +399,7 @@ final class SampleCommand implements Callable<Integer> {
                 }
             }
             ConditionSource src = encoder.source(use, negativePrompt);
-            if (negative != null) {
-                Conditions all = src.conditions(0, use.size());
-                return ConditionSource.cycling(all, negative.cycle(use.size()), src.description());
-            }
-            return src;
+            return negative == null ? src : ConditionSource.withUnconditional(src, negative);
         }
     }
 

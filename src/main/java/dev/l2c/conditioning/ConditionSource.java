@@ -90,6 +90,26 @@ public interface ConditionSource {
         };
     }
 
+    /** {@code base}'s conditions, guided against {@code unconditional}: image i gets its row i mod its batch. */
+    static ConditionSource withUnconditional(ConditionSource base, Conditions unconditional) {
+        return new ConditionSource() {
+            @Override
+            public Conditions conditions(long first, int count) throws L2cException {
+                return base.conditions(first, count);
+            }
+
+            @Override
+            public Conditions unconditional(long first, int count) {
+                return pick(unconditional, first, count);
+            }
+
+            @Override
+            public String description() {
+                return base.description();
+            }
+        };
+    }
+
     private static Conditions pick(Conditions all, long first, int count) {
         Conditions out = all.slice(0, 0);
         for (int i = 0; i < count; i++) {
