@@ -99,7 +99,7 @@ class NodeExamplesTest {
         System.out.println("Node.js examples vs l2c sample: " + String.join("; ", report));
     }
     @Test
-    void nodeRunsATextConditionedLinkedPackageFromEmbeddings(@TempDir Path tmp) throws Exception {
+    void nodeRunsTextConditionedPackagesFromEmbeddings(@TempDir Path tmp) throws Exception {
         assumeNode();
         // users of other runtimes bring their own text encoder: here its output is the card's encoder's
         Path model = Path.of("onnx-models/text_dit_fmnist.onnx");
@@ -122,19 +122,22 @@ class NodeExamplesTest {
         Path schedule = tmp.resolve("fora.json");
         assertEquals(0, Main.run("schedule", "baseline", "fora", "--interval", "2", "--nfe", "20", "--layers", "24",
                 "-o", schedule.toString()));
-        Path pkg = tmp.resolve("text-linked");
-        assertEquals(0, Main.run("compile", model.toString(), "--schedule", schedule.toString(), "--link", "-o", pkg.toString()));
-        Path ours = tmp.resolve("l2c.npy");
-        assertEquals(0, Main.run("sample", pkg.toString(), "--noise", noise.toString(), "--prompt", prompts.get(0),
-                "--prompt", prompts.get(1), "--cfg", "3", "--quiet", "--npy", ours.toString()));
-        Path theirs = tmp.resolve("node.npy");
         String files = String.join(",", List.of("text.npy", "mask.npy", "neg.npy", "negmask.npy").stream()
                 .map(f -> tmp.resolve(f).toAbsolutePath().toString()).toList());
-        Result r = run(List.of("node", "run_linked.js", pkg.toAbsolutePath().toString(), noise.toAbsolutePath().toString(),
-                files, "3", theirs.toAbsolutePath().toString()), EXAMPLES);
-        assertEquals(0, r.exit, "node run_linked.js failed: " + r.output);
-        float diff = OrtTesting.maxAbsDiff(Npy.read(ours).asFloats(), Npy.read(theirs).asFloats());
-        System.out.printf("Node.js with embeddings vs l2c sample --prompt: max|d| = %.3g%n", diff);
-        assertTrue(diff <= TOLERANCE, "node with embeddings vs l2c sample: max |Δ| = " + diff);
+        for (String kind : List.of("linked", "stepwise")) {
+            Path pkg = tmp.resolve("text-" + kind);
+            assertEquals(0, Main.run("compile", model.toString(), "--schedule", schedule.toString(), "--" + (kind.equals("linked")
+                    ? "link" : "stepwise"), "-o", pkg.toString()));
+            Path ours = tmp.resolve(kind + "-l2c.npy");
+            assertEquals(0, Main.run("sample", pkg.toString(), "--noise", noise.toString(), "--prompt", prompts.get(0),
+                    "--prompt", prompts.get(1), "--cfg", "3", "--quiet", "--npy", ours.toString()));
+            Path theirs = tmp.resolve(kind + "-node.npy");
+            Result r = run(List.of("node", "run_" + kind + ".js", pkg.toAbsolutePath().toString(),
+                    noise.toAbsolutePath().toString(), files, "3", theirs.toAbsolutePath().toString()), EXAMPLES);
+            assertEquals(0, r.exit, "node run_" + kind + ".js failed: " + r.output);
+            float diff = OrtTesting.maxAbsDiff(Npy.read(ours).asFloats(), Npy.read(theirs).asFloats());
+            System.out.printf("Node.js %s with embeddings vs l2c sample --prompt: max|d| = %.3g%n", kind, diff);
+            assertTrue(diff <= TOLERANCE, kind + ": node with embeddings vs l2c sample: max |Δ| = " + diff);
+        }
     }
 }
