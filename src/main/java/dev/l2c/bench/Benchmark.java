@@ -123,8 +123,7 @@ public final class Benchmark {
         ModelCard card = model.card();
         int referenceIndex = referenceIndex(configs, settings.reference());
         // class-balanced labels, or the card's prompts: the same for every configuration
-        ConditionSource conditions = PromptEncoder.balanced(card, model.cardFile() == null ? null
-                : model.cardFile().toAbsolutePath().getParent(), model.cardFile());
+        ConditionSource conditions = PromptEncoder.balanced(model);
         List<Prepared> prepared = new ArrayList<>();
         try {
             for (BenchConfig c : configs) {

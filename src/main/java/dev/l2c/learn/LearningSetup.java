@@ -64,7 +64,8 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
         float cfg = o.cfg() != null ? o.cfg() : card.defaultCfg();
         int images = o.images();
         float[] xT = ScheduleLearner.gaussian(o.seed(), images * card.sampleElements());
-        ConditionSource source = calibrationConditions(model);
+        // class-balanced labels (i mod classes), or a text model's card prompts (i mod their number)
+        ConditionSource source = PromptEncoder.balanced(model);
         Conditions conditions = source.conditions(0, images);
         Conditions unconditional = source.unconditional(0, images);
         double[] weight = new double[n];
@@ -83,15 +84,6 @@ record LearningSetup(ModelCard card, LayerMap layers, Sampler sampler, boolean[]
         return new LearningSetup(card, layers, sampler, isCache, indices(isCache), cost,
                 o.budget() == null ? 0 : o.budget() * n * fullUnits, fullUnits, weight, cfg, xT, conditions,
                 unconditional, source.description());
-    }
-
-    /**
-     * What the calibration images are conditioned on: class-balanced labels (i mod classes), or for a
-     * text-conditioned model the card's prompts (i mod their number) through its text encoder.
-     */
-    static ConditionSource calibrationConditions(LoadedModel model) throws L2cException {
-        return PromptEncoder.balanced(model.card(), model.cardFile() == null ? null
-                : model.cardFile().toAbsolutePath().getParent(), model.cardFile());
     }
 
     /** Refuses, before any model evaluation, a budget that reusing everything at every cache step cannot meet. */

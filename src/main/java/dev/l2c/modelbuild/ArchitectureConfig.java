@@ -62,4 +62,26 @@ public sealed interface ArchitectureConfig permits DitConfig, UvitConfig, PixArt
             throw new IllegalArgumentException(what + " must be positive, not " + value);
         }
     }
+
+    /**
+     * The shape rules every patch transformer with a 2-D sin-cos position embedding shares (DiT, PixArt):
+     * patches tile the input, heads split the hidden size, sin-cos needs a multiple of 4, the MLP is not empty.
+     */
+    static void requirePatchTransformer(String family, int inputSize, int patch, int hidden, int heads, double mlpRatio) {
+        if (inputSize % patch != 0) {
+            throw new IllegalArgumentException(family + " input size " + inputSize + " is not a multiple of the patch size "
+                    + patch + " (choose sizes so that the patches tile the input)");
+        }
+        if (hidden % heads != 0) {
+            throw new IllegalArgumentException(family + " hidden size " + hidden + " is not divisible by " + heads
+                    + " heads (each head gets hidden/heads channels)");
+        }
+        if (hidden % 4 != 0) {
+            throw new IllegalArgumentException(family + " hidden size " + hidden + " is not a multiple of 4, which the "
+                    + "2-D sin-cos position embedding needs (sin and cos for each of two axes)");
+        }
+        if ((int) (hidden * mlpRatio) < 1) {
+            throw new IllegalArgumentException(family + " MLP ratio " + mlpRatio + " leaves no MLP hidden units");
+        }
+    }
 }

@@ -44,21 +44,7 @@ public record DitConfig(int inputSize, int patch, int inChannels, int hidden, in
         ArchitectureConfig.requirePositive("DiT heads", heads);
         ArchitectureConfig.requirePositive("DiT MLP ratio", mlpRatio);
         ArchitectureConfig.requirePositive("DiT classes", classes);
-        if (inputSize % patch != 0) {
-            throw new IllegalArgumentException("DiT input size " + inputSize + " is not a multiple of the patch size "
-                    + patch + " (choose sizes so that the patches tile the input)");
-        }
-        if (hidden % heads != 0) {
-            throw new IllegalArgumentException("DiT hidden size " + hidden + " is not divisible by " + heads
-                    + " heads (each head gets hidden/heads channels)");
-        }
-        if (hidden % 4 != 0) {
-            throw new IllegalArgumentException("DiT hidden size " + hidden + " is not a multiple of 4, which the "
-                    + "2-D sin-cos position embedding needs (sin and cos for each of two axes)");
-        }
-        if ((int) (hidden * mlpRatio) < 1) {
-            throw new IllegalArgumentException("DiT MLP ratio " + mlpRatio + " leaves no MLP hidden units");
-        }
+        ArchitectureConfig.requirePatchTransformer("DiT", inputSize, patch, hidden, heads, mlpRatio);
         ArchitectureConfig.requireTensorFits("the adaLN modulation weight (6·hidden × hidden)", 6L * hidden * hidden);
         ArchitectureConfig.requireTensorFits("an MLP weight (hidden × MLP hidden)", (long) hidden * (long) (hidden * mlpRatio));
         ArchitectureConfig.requireTensorFits("the class embedding ((classes+1) × hidden)", (classes + 1L) * hidden);

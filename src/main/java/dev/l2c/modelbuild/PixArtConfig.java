@@ -53,21 +53,7 @@ public record PixArtConfig(int inputSize, int patch, int inChannels, int hidden,
         ArchitectureConfig.requirePositive("PixArt MLP ratio", mlpRatio);
         ArchitectureConfig.requirePositive("PixArt text tokens", textTokens);
         ArchitectureConfig.requirePositive("PixArt text width", textWidth);
-        if (inputSize % patch != 0) {
-            throw new IllegalArgumentException("PixArt input size " + inputSize + " is not a multiple of the patch size "
-                    + patch + " (choose sizes so that the patches tile the input)");
-        }
-        if (hidden % heads != 0) {
-            throw new IllegalArgumentException("PixArt hidden size " + hidden + " is not divisible by " + heads
-                    + " heads (each head gets hidden/heads channels)");
-        }
-        if (hidden % 4 != 0) {
-            throw new IllegalArgumentException("PixArt hidden size " + hidden + " is not a multiple of 4, which the "
-                    + "2-D sin-cos position embedding needs (sin and cos for each of two axes)");
-        }
-        if ((int) (hidden * mlpRatio) < 1) {
-            throw new IllegalArgumentException("PixArt MLP ratio " + mlpRatio + " leaves no MLP hidden units");
-        }
+        ArchitectureConfig.requirePatchTransformer("PixArt", inputSize, patch, hidden, heads, mlpRatio);
         ArchitectureConfig.requireTensorFits("the t_block modulation weight (6·hidden × hidden)",
                 (long) MODULATION_CHUNKS * hidden * hidden);
         ArchitectureConfig.requireTensorFits("an MLP weight (hidden × MLP hidden)", (long) hidden * (long) (hidden * mlpRatio));

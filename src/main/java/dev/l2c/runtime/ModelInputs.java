@@ -217,11 +217,7 @@ public final class ModelInputs implements AutoCloseable {
 
         /** Copies {@code c} into the buffers. */
         public void write(Conditions c) {
-            try {
-                c.checkFits(card);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(e.getMessage(), e);
-            }
+            c.checkFits(card);
             if (c.batch() != batch) {
                 throw new IllegalArgumentException(c.batch() + " conditions for a batch of " + batch);
             }

@@ -107,6 +107,12 @@ public final class PromptEncoder implements AutoCloseable {
      * guided against the card's null condition. They exercise the graphs exactly as real embeddings
      * would, so timings hold; sample quality means nothing on such a model anyway.
      */
+    /** {@link #balanced(ModelCard, Path, Path)} for a loaded model: its text encoder sits beside its card. */
+    public static ConditionSource balanced(dev.l2c.modelcard.LoadedModel model) throws L2cException {
+        return balanced(model.card(), model.cardFile() == null ? null : model.cardFile().toAbsolutePath().getParent(),
+                model.cardFile());
+    }
+
     static ConditionSource syntheticEmbeddings(Conditioning.TextTokens t) {
         int n = SYNTHETIC_CONDITIONS;
         java.util.Random random = new java.util.Random(20261206L);
