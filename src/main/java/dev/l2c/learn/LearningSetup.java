@@ -2,7 +2,6 @@ package dev.l2c.learn;
 
 import dev.l2c.conditioning.ConditionSource;
 import dev.l2c.conditioning.Conditions;
-import dev.l2c.modelcard.Conditioning;
 import dev.l2c.runtime.PromptEncoder;
 
 import dev.l2c.analysis.LayerMap;
